@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/**
+ * \file feed.h
+ * \brief Feed names, the feed directory, and listing the live feeds.
+ *
+ * A feed is named by `[A-Za-z0-9._-]{1,64}` and lives as `<feed dir>/<name>.sock`.
+ * The feed dir is `$SHMFRAME_DIR`, else `$XDG_RUNTIME_DIR/shmframe`, else
+ * `/tmp/shmframe-<uid>`; it is created with mode 0700. An absolute socket path
+ * is accepted wherever a feed name is.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmframe/error.h"
+#include "shmframe/format.h"
+
+namespace shmframe {
+
+/// \brief InvalidFeedName unless \a feed is a valid name or an absolute path.
+Result<void> validateFeedName(std::string_view feed);
+
+/// \brief The feed directory (not created).
+std::string feedDirectory();
+
+/// \brief The feed directory, created with mode 0700 if missing.
+Result<std::string> ensureFeedDirectory();
+
+/// \brief The socket path of a feed (validates the name).
+Result<std::string> socketPathFor(std::string_view feed);
+
+/// \brief What a probe of a live feed tells.
+struct FeedInfo {
+    std::string name;        ///< feed name (or the socket path for absolute paths)
+    std::string socketPath;  ///< where the writer listens
+    Format format;           ///< the current pool's format
+    pid_t writerPid = 0;
+    std::uint32_t slots = 0;
+    std::uint32_t leaseLimit = 0;
+    std::uint32_t generation = 0;     ///< pool generation (format changes)
+    std::string policy;               ///< "never-block" or "lossless"
+    std::uint64_t published = 0;      ///< frames published in this writer session
+    std::uint32_t readers = 0;        ///< readers connected now
+    std::uint64_t lastPublishNs = 0;  ///< CLOCK_MONOTONIC of the last publish, 0 if none
+    bool endOfStream = false;
+    std::uint64_t poolBytes = 0;
+};
+
+/// \brief Connects to a feed's writer as a probe (not counted as a reader).
+Result<FeedInfo> probeFeed(std::string_view feed);
+
+/**
+ * \brief Lists the live feeds in the feed directory, sorted by name.
+ * Sockets whose writer died are removed on the way (their writer's lock is free).
+ */
+std::vector<FeedInfo> listFeeds();
+
+}  // namespace shmframe

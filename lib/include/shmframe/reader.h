@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/**
+ * \file reader.h
+ * \brief The reading side of a feed: read-only views of frames where they lie.
+ *
+ * \code
+ * auto reader = shmframe::Reader::open("cam0");
+ * while (true) {
+ *     auto frame = reader->next(std::chrono::seconds(1));
+ *     if (!frame) { ... frame.error().code: Timeout, EndOfStream, WriterGone ... }
+ *     use(frame->plane(0));   // no copy: the writer's memory, mapped read-only
+ * }                           // the lease is released when the Frame is destroyed
+ * \endcode
+ *
+ * For event loops, reader.fd() becomes readable whenever next() has something to
+ * say (a frame, end of stream, writer gone, writer back); call next(0) until it
+ * returns WouldBlock, then wait on the fd again.
+ *
+ * A Reader is used from one thread at a time; its Frames may be released from any
+ * thread.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "shmframe/error.h"
+#include "shmframe/format.h"
+#include "shmframe/frame_meta.h"
+#include "shmframe/writer.h"
+
+namespace shmframe {
+
+/// \brief Which frames a reader gets.
+enum class ReadMode : std::uint32_t {
+    Latest = 0,      ///< always the newest frame; frames in between are counted as skipped
+    Sequential = 1,  ///< every frame in order while the reader keeps up; gaps counted
+};
+
+std::string_view toString(ReadMode mode);
+std::optional<ReadMode> readModeFromString(std::string_view name);
+
+/// \brief How next() waits.
+enum class WaitMode : std::uint8_t {
+    Block,  ///< sleep until woken (default)
+    Spin,   ///< busy-poll the shared header: lowest latency, one core busy
+};
+
+/// \brief Where a reader stands with its writer.
+enum class ReaderState : std::uint8_t {
+    Connected,         ///< a writer serves us
+    WaitingForWriter,  ///< no writer yet (or again): watching the feed dir
+    EndOfStream,       ///< the writer signalled EOS and we delivered every frame before it
+};
+
+std::string_view toString(ReaderState state);
+
+struct ReaderOptions {
+    ReadMode mode = ReadMode::Latest;
+    WaitMode wait = WaitMode::Block;
+    /// open() succeeds without a writer and next() waits for one.
+    bool waitForWriter = false;
+    /// After the writer goes, wait for the next one (watching the feed dir).
+    bool reconnect = true;
+    /// A name the writer logs for this reader.
+    std::string clientName;
+};
+
+/// \brief Counters of one reader.
+struct ReaderStats {
+    std::uint64_t received = 0;      ///< frames delivered by next()
+    std::uint64_t skipped = 0;       ///< latest mode: newer frames replaced these before we looked
+    std::uint64_t gaps = 0;          ///< sequential mode: frames overwritten before we read them
+    std::uint64_t copies = 0;        ///< frames delivered as a private copy (lease limit reached)
+    std::uint64_t revoked = 0;       ///< leases the writer took back (every slot was pinned)
+    std::uint64_t reconnects = 0;    ///< writers connected after the first
+    std::uint64_t writerGone = 0;    ///< times the writer hung up
+    std::uint64_t formatChanges = 0; ///< pool generations moved to (including new writers)
+    std::uint64_t endOfStreams = 0;
+};
+
+/// \brief Who we are connected to now.
+struct WriterInfo {
+    pid_t pid = 0;
+    std::uint64_t sessionId = 0;  ///< changes with every writer (re)start
+    std::uint32_t generation = 0;
+    WriterPolicy policy = WriterPolicy::NeverBlock;
+    std::uint32_t slots = 0;
+    std::uint32_t leaseLimit = 0;
+    std::uint64_t published = 0;  ///< live count from the shared header
+    std::uint32_t readers = 0;    ///< live count from the shared header
+};
+
+/**
+ * \brief A read-only view of one published frame, in the writer's memory.
+ * Holds a lease that keeps the writer from reusing the slot until destroyed
+ * (or a private copy when the lease limit was reached). Move-only.
+ */
+class Frame {
+public:
+    Frame() = default;
+    Frame(Frame&&) noexcept;
+    Frame& operator=(Frame&&) noexcept;
+    Frame(const Frame&) = delete;
+    Frame& operator=(const Frame&) = delete;
+    ~Frame();
+
+    bool valid() const { return data_ != nullptr; }
+    const Format& format() const { return *format_; }
+    const FrameMeta& meta() const { return meta_; }
+    std::span<const std::byte> plane(std::uint32_t index) const;
+    std::span<const std::byte> bytes() const { return {data_, size_}; }
+    std::span<const std::byte> userMeta() const { return {userMeta_, userMetaLength_}; }
+    /// \brief True when the frame is a private copy instead of a view of the slot.
+    bool isCopy() const { return copy_ != nullptr; }
+    /**
+     * \brief False if the writer revoked the lease because every slot was pinned
+     * (never-block policy, more readers pinning more frames than slots): the
+     * pixels may then be overwritten. Check after reading to detect it.
+     */
+    bool leaseIntact() const;
+    /// \brief Writer session and pool generation this frame came from.
+    std::uint64_t writerSession() const { return session_; }
+    std::uint32_t generation() const { return generation_; }
+
+    /// \brief Releases the lease now (same as destroying the frame).
+    void release() noexcept;
+
+private:
+    friend class Reader;
+    struct Lease;
+    std::shared_ptr<void> keepAlive_;   // the pool mapping and control block
+    std::shared_ptr<std::byte[]> copy_;  // set for private copies
+    const Format* format_ = nullptr;
+    const std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+    const std::byte* userMeta_ = nullptr;
+    std::uint32_t userMetaLength_ = 0;
+    FrameMeta meta_;
+    void* leaseWord_ = nullptr;  // std::atomic<uint64_t>* in the reader's control block
+    std::uint64_t session_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+/// \brief The reader of one feed. Move-only.
+class Reader {
+public:
+    /**
+     * \brief Connects to the feed's writer.
+     * \return InvalidFeedName; NoWriter ("no writer for feed 'cam0' (looked in DIR)")
+     * unless options.waitForWriter; PermissionDenied; ProtocolMismatch; BadMessage;
+     * BadPool (names the field that failed validation).
+     */
+    static Result<Reader> open(std::string_view feed, ReaderOptions options = {});
+
+    Reader(Reader&&) noexcept;
+    Reader& operator=(Reader&&) noexcept;
+    ~Reader();
+
+    /**
+     * \brief The next frame (by the read mode), waiting up to \a timeout.
+     * Other outcomes, each reported once, as the Error's code:
+     * EndOfStream (the writer signalled EOS), WriterGone (the writer hung up; we
+     * reconnect if options.reconnect), Dropped (the writer dropped us; message says
+     * why), Timeout, WouldBlock (timeout 0 and nothing new), NoWriter (after
+     * WriterGone when reconnect is off). BadPool or BadMessage for a broken writer.
+     */
+    Result<Frame> next(std::chrono::nanoseconds timeout);
+    /// \brief next(0).
+    Result<Frame> tryNext() { return next(std::chrono::nanoseconds(0)); }
+
+    /// \brief A poll()-able fd, readable when next() has something to say.
+    int fd() const;
+
+    ReaderState state() const;
+    /// \brief The current pool's format; nullopt while no writer serves us.
+    std::optional<Format> format() const;
+    ReaderStats stats() const;
+    std::optional<WriterInfo> writer() const;
+    const std::string& feedName() const;
+    const std::string& socketPath() const;
+
+private:
+    struct Impl;
+    explicit Reader(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shmframe
