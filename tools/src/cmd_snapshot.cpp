@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// `shmframe snapshot FEED FILE.png`: the newest frame of a feed as an image file.
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli.h"
+#include "shmframe/opencv.h"
+#include "shmframe/reader.h"
+
+namespace shmframe::cli {
+namespace {
+
+struct SnapshotOptions {
+    std::string feed;
+    std::string file;
+    double timeout = 5.0;
+    bool wait = false;
+    bool json = false;
+};
+
+// The frame as an image OpenCV can write, copied out of shared memory: gray stays
+// gray (16-bit for GRAY16_LE), RGBA/BGRA keep their alpha, everything else is BGR.
+Result<cv::Mat> toImage(const Frame& frame) {
+    try {
+        switch (frame.format().pixelFormat) {
+            case PixelFormat::GRAY8:
+            case PixelFormat::GRAY16_LE:
+            case PixelFormat::BGRA: {
+                auto view = matView(frame);
+                if (!view) {
+                    return std::move(view).error();
+                }
+                return view->clone();
+            }
+            case PixelFormat::RGBA: {
+                auto view = matView(frame);
+                if (!view) {
+                    return std::move(view).error();
+                }
+                cv::Mat bgra;
+                cv::cvtColor(*view, bgra, cv::COLOR_RGBA2BGRA);
+                return bgra;
+            }
+            default:
+                return toBgr(frame);
+        }
+    } catch (const cv::Exception& e) {
+        return Error::make(Errc::InvalidArgument,
+                           "could not convert " + frame.format().describe() + ": " + e.what());
+    }
+}
+
+int runSnapshot(const SnapshotOptions& options) {
+    if (!(options.timeout > 0 && options.timeout <= 3600)) {
+        printError("snapshot", "--timeout must be more than 0 and at most 3600 seconds");
+        return kExitUsage;
+    }
+    if (auto valid = validateFeedName(options.feed); !valid) {
+        return reportError("snapshot", valid.error());
+    }
+    bool canWrite = false;
+    try {
+        canWrite = cv::haveImageWriter(options.file);
+    } catch (const cv::Exception&) {
+        canWrite = false;
+    }
+    if (!canWrite) {
+        printError("snapshot", "cannot write '" + options.file +
+                                   "': no image writer for that file extension (use .png, .jpg, "
+                                   ".bmp, .ppm or .tiff)");
+        return kExitUsage;
+    }
+    installStopHandlers();
+
+    ReaderOptions readerOptions;
+    readerOptions.mode = ReadMode::Latest;
+    readerOptions.waitForWriter = options.wait;
+    readerOptions.reconnect = options.wait;
+    readerOptions.clientName = "shmframe snapshot";
+    auto reader = Reader::open(options.feed, readerOptions);
+    if (!reader) {
+        return reportError("snapshot", reader.error());
+    }
+
+    const auto timeout = std::chrono::nanoseconds(std::llround(options.timeout * 1e9));
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool sawEndOfStream = false;
+    while (!stopRequested()) {
+        const auto remaining = deadline - std::chrono::steady_clock::now();
+        if (remaining <= std::chrono::nanoseconds::zero()) {
+            break;
+        }
+        // Short waits, so Ctrl-C is noticed.
+        auto frame = reader->next(
+            std::min<std::chrono::nanoseconds>(remaining, std::chrono::milliseconds(200)));
+        if (!frame) {
+            switch (frame.error().code) {
+                case Errc::Timeout:
+                case Errc::WouldBlock:
+                    continue;
+                case Errc::EndOfStream:
+                    // A writer may publish again after EOS; keep waiting until the timeout.
+                    sawEndOfStream = true;
+                    continue;
+                case Errc::WriterGone:
+                case Errc::NoWriter:
+                    if (options.wait) {
+                        continue;
+                    }
+                    printError("snapshot", "the writer of '" + options.feed +
+                                               "' went away before a frame arrived");
+                    return kExitRuntime;
+                default:
+                    return reportError("snapshot", frame.error());
+            }
+        }
+        auto image = toImage(*frame);
+        if (!image) {
+            return reportError("snapshot", image.error());
+        }
+        // The writer may have taken the slot back while we copied: take a newer frame.
+        if (!frame->leaseIntact()) {
+            continue;
+        }
+        const FrameMeta meta = frame->meta();
+        const Format format = frame->format();
+        frame->release();
+
+        bool written = false;
+        std::string why;
+        try {
+            written = cv::imwrite(options.file, *image);
+        } catch (const cv::Exception& e) {
+            why = std::string(": ") + e.what();
+        }
+        if (!written) {
+            printError("snapshot", "could not write '" + options.file + "'" + why +
+                                       " (does its folder exist and is it writable?)");
+            return kExitRuntime;
+        }
+        if (options.json) {
+            nlohmann::json out = {
+                {"file", options.file},
+                {"feed", options.feed},
+                {"sequence", meta.sequence},
+                {"pts",
+                 meta.pts == kNoTimestamp ? nlohmann::json(nullptr) : nlohmann::json(meta.pts)},
+                {"format", std::string(toString(format.pixelFormat))},
+                {"width", format.width},
+                {"height", format.height},
+                {"channels", image->channels()},
+                {"bits", image->depth() == CV_16U ? 16 : 8},
+            };
+            std::cout << out.dump(2) << '\n';
+        } else {
+            std::cout << "wrote " << options.file << ": frame " << meta.sequence << " of '"
+                      << options.feed << "' (" << format.describe() << ", saved with "
+                      << image->channels() << " channel(s), " << (image->depth() == CV_16U ? 16 : 8)
+                      << " bits)\n";
+        }
+        return kExitOk;
+    }
+    if (stopRequested()) {
+        printError("snapshot", "interrupted before a frame arrived");
+        return kExitRuntime;
+    }
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", options.timeout);
+    std::string message = "no frame from '" + options.feed + "' within " + seconds + " s";
+    if (sawEndOfStream) {
+        message += " (the writer signalled end of stream)";
+    }
+    printError("snapshot", message);
+    return kExitRuntime;
+}
+
+}  // namespace
+
+void addSnapshotCommand(CLI::App& app, Action& action) {
+    auto options = std::make_shared<SnapshotOptions>();
+    CLI::App* command = app.add_subcommand(
+        "snapshot", "Save the newest frame of a feed as an image (PNG, JPEG, ...; by extension)");
+    command->add_option("FEED", options->feed, "Feed name (or absolute socket path)")->required();
+    command->add_option("FILE", options->file, "Image file to write, e.g. frame.png")->required();
+    command->add_option("--timeout", options->timeout, "Seconds to wait for a frame")
+        ->capture_default_str();
+    command->add_flag("--wait", options->wait, "Wait (up to --timeout) for a writer to appear");
+    command->add_flag("--json", options->json, "Describe the saved frame as JSON");
+    command->callback([options, &action] { action = [options] { return runSnapshot(*options); }; });
+}
+
+}  // namespace shmframe::cli
