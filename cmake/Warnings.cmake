@@ -10,7 +10,7 @@ set_property(CACHE SHMFRAME_SANITIZE PROPERTY STRINGS "" address thread)
 add_library(shmframe_warnings INTERFACE)
 target_compile_options(shmframe_warnings INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-    -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+    -Wcast-align -Wunused -Woverloaded-virtual
     -Wimplicit-fallthrough -Wformat=2)
 if(SHMFRAME_WERROR)
     target_compile_options(shmframe_warnings INTERFACE -Werror)

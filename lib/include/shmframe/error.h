@@ -58,7 +58,7 @@ struct Error {
  */
 template <typename T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}
 
@@ -77,14 +77,14 @@ public:
     const Error& error() const& { return std::get<1>(state_); }
     Error&& error() && { return std::get<1>(std::move(state_)); }
 
-private:
+  private:
     std::variant<T, Error> state_;
 };
 
 /// \brief Result of an operation that returns nothing but may fail.
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)), failed_(true) {}
 
@@ -93,7 +93,7 @@ public:
     const Error& error() const& { return error_; }
     Error&& error() && { return std::move(error_); }
 
-private:
+  private:
     Error error_;
     bool failed_ = false;
 };

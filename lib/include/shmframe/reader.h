@@ -76,14 +76,14 @@ struct ReaderOptions {
 
 /// \brief Counters of one reader.
 struct ReaderStats {
-    std::uint64_t received = 0;      ///< frames delivered by next()
-    std::uint64_t skipped = 0;       ///< latest mode: newer frames replaced these before we looked
-    std::uint64_t gaps = 0;          ///< sequential mode: frames overwritten before we read them
-    std::uint64_t copies = 0;        ///< frames delivered as a private copy (lease limit reached)
-    std::uint64_t revoked = 0;       ///< leases the writer took back (every slot was pinned)
-    std::uint64_t reconnects = 0;    ///< writers connected after the first
-    std::uint64_t writerGone = 0;    ///< times the writer hung up
-    std::uint64_t formatChanges = 0; ///< pool generations moved to (including new writers)
+    std::uint64_t received = 0;       ///< frames delivered by next()
+    std::uint64_t skipped = 0;        ///< latest mode: newer frames replaced these before we looked
+    std::uint64_t gaps = 0;           ///< sequential mode: frames overwritten before we read them
+    std::uint64_t copies = 0;         ///< frames delivered as a private copy (lease limit reached)
+    std::uint64_t revoked = 0;        ///< leases the writer took back (every slot was pinned)
+    std::uint64_t reconnects = 0;     ///< writers connected after the first
+    std::uint64_t writerGone = 0;     ///< times the writer hung up
+    std::uint64_t formatChanges = 0;  ///< pool generations moved to (including new writers)
     std::uint64_t endOfStreams = 0;
 };
 
@@ -105,7 +105,7 @@ struct WriterInfo {
  * (or a private copy when the lease limit was reached). Move-only.
  */
 class Frame {
-public:
+  public:
     Frame() = default;
     Frame(Frame&&) noexcept;
     Frame& operator=(Frame&&) noexcept;
@@ -134,10 +134,10 @@ public:
     /// \brief Releases the lease now (same as destroying the frame).
     void release() noexcept;
 
-private:
+  private:
     friend class Reader;
     struct Lease;
-    std::shared_ptr<void> keepAlive_;   // the pool mapping and control block
+    std::shared_ptr<void> keepAlive_;    // the pool mapping and control block
     std::shared_ptr<std::byte[]> copy_;  // set for private copies
     const Format* format_ = nullptr;
     const std::byte* data_ = nullptr;
@@ -152,7 +152,7 @@ private:
 
 /// \brief The reader of one feed. Move-only.
 class Reader {
-public:
+  public:
     /**
      * \brief Connects to the feed's writer.
      * \return InvalidFeedName; NoWriter ("no writer for feed 'cam0' (looked in DIR)")
@@ -188,7 +188,7 @@ public:
     const std::string& feedName() const;
     const std::string& socketPath() const;
 
-private:
+  private:
     struct Impl;
     explicit Reader(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -4,11 +4,9 @@
  * \brief The writing side of a feed: a pool of frame slots in sealed shared memory.
  *
  * \code
- * auto writer = shmframe::Writer::create("cam0", *shmframe::Format::make(PixelFormat::RGBA, 1280, 720));
- * auto frame = writer->loan();           // a writable slot
- * fill(frame->plane(0));                 // write pixels in place
- * writer->publish(std::move(*frame), {.pts = pts});
- * \endcode
+ * auto writer = shmframe::Writer::create("cam0", *shmframe::Format::make(PixelFormat::RGBA, 1280,
+ * 720)); auto frame = writer->loan();           // a writable slot fill(frame->plane(0)); // write
+ * pixels in place writer->publish(std::move(*frame), {.pts = pts}); \endcode
  *
  * A Writer and its LoanedFrames may be used from several threads; loan() and
  * publish() of one writer are serialised internally.
@@ -48,9 +46,9 @@ std::optional<WriterPolicy> writerPolicyFromString(std::string_view name);
 
 /// \brief Who may read a feed. Same uid only by default; root may always read.
 struct AccessPolicy {
-    bool anyUser = false;             ///< anyone who can reach the socket
-    std::vector<uid_t> allowedUids;   ///< extra uids allowed
-    std::vector<gid_t> allowedGids;   ///< peers whose primary gid is listed are allowed
+    bool anyUser = false;            ///< anyone who can reach the socket
+    std::vector<uid_t> allowedUids;  ///< extra uids allowed
+    std::vector<gid_t> allowedGids;  ///< peers whose primary gid is listed are allowed
     /// \brief Parses "uid" | "any" | "uid:1000,1001" | "gid:44".
     static Result<AccessPolicy> parse(std::string_view text);
     std::string describe() const;
@@ -74,16 +72,17 @@ struct WriterOptions {
     std::uint32_t userMetaSize = 256;  ///< bytes of user metadata per frame (0 to 65536)
     std::uint32_t maxReaders = 64;
     AccessPolicy access;
-    /// Called from the writer's service thread; must not call back into the Writer.
+    /// Called from the writer's service thread (or from loan() when lossless drops a
+    /// reader); must not call back into the Writer.
     std::function<void(const ReaderEvent&)> onReaderEvent;
 };
 
 /// \brief Counters of a writer session.
 struct WriterStats {
     std::uint64_t published = 0;
-    std::uint64_t loanFailures = 0;   ///< loan() found no free slot
-    std::uint64_t revokedLeases = 0;  ///< leases taken back when every slot was pinned
-    std::uint32_t readers = 0;        ///< connected now
+    std::uint64_t loanFailures = 0;      ///< loan() found no free slot
+    std::uint64_t revokedLeases = 0;     ///< leases taken back when every slot was pinned
+    std::uint32_t readers = 0;           ///< connected now
     std::uint64_t readersConnected = 0;  ///< ever connected
     std::uint64_t readersDropped = 0;    ///< dropped (lossless timeout, protocol errors)
     std::uint32_t generation = 0;
@@ -97,7 +96,7 @@ class Writer;
  * unpublished returns the slot to the pool.
  */
 class LoanedFrame {
-public:
+  public:
     LoanedFrame() = default;
     LoanedFrame(LoanedFrame&& other) noexcept;
     LoanedFrame& operator=(LoanedFrame&& other) noexcept;
@@ -118,10 +117,10 @@ public:
     void setUserMetaLength(std::uint32_t length);
     std::uint32_t slotIndex() const { return slot_; }
 
-private:
+  private:
     friend class Writer;
-    struct Owner;
-    std::shared_ptr<void> impl_;  // keeps the writer's pool alive
+    std::shared_ptr<void> writer_;  // the Writer::Impl the slot goes back to
+    std::shared_ptr<void> pool_;    // keeps this pool generation mapped
     const Format* format_ = nullptr;
     std::byte* data_ = nullptr;
     std::size_t size_ = 0;
@@ -135,7 +134,7 @@ private:
 
 /// \brief The writer of one feed. Move-only; destroying it ends the feed cleanly.
 class Writer {
-public:
+  public:
     /**
      * \brief Creates the pool and starts serving readers on the feed's socket.
      * \return InvalidFeedName, WriterExists (names the live writer's pid),
@@ -179,12 +178,13 @@ public:
     /// \brief Ends the feed now: EOS, hang-up, socket removed. The destructor does this.
     void close();
 
-    const Format& format() const;
+    Format format() const;
     const std::string& feedName() const;
     const std::string& socketPath() const;
     WriterStats stats() const;
 
-private:
+  private:
+    friend class LoanedFrame;
     struct Impl;
     explicit Writer(std::shared_ptr<Impl> impl);
     std::shared_ptr<Impl> impl_;

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "shmframe/feed.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "feed_paths.h"
+
+namespace shmframe {
+namespace {
+
+constexpr std::string_view kSocketSuffix = ".sock";
+
+bool validNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+std::string defaultFeedDirectory() {
+    if (const char* dir = std::getenv("SHMFRAME_DIR"); dir && *dir) {
+        return dir;
+    }
+    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime) {
+        return std::string(runtime) + "/shmframe";
+    }
+    return "/tmp/shmframe-" + std::to_string(::getuid());
+}
+
+}  // namespace
+
+std::uint64_t monotonicNs() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ull +
+           static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+Result<void> validateFeedName(std::string_view feed) {
+    if (!feed.empty() && feed.front() == '/') {
+        if (feed.size() >= sizeof(sockaddr_un{}.sun_path)) {
+            return Error::make(Errc::InvalidFeedName,
+                               "socket path '" + std::string(feed) + "' is longer than " +
+                                   std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes");
+        }
+        return {};
+    }
+    const bool valid = !feed.empty() && feed.size() <= 64 && feed != "." && feed != ".." &&
+                       std::all_of(feed.begin(), feed.end(), validNameChar);
+    if (!valid) {
+        return Error::make(Errc::InvalidFeedName,
+                           "invalid feed name '" + std::string(feed) +
+                               "': use 1 to 64 of the characters A-Z a-z 0-9 . _ - "
+                               "(or an absolute socket path)");
+    }
+    return {};
+}
+
+std::string feedDirectory() {
+    return defaultFeedDirectory();
+}
+
+Result<std::string> ensureFeedDirectory() {
+    std::string dir = defaultFeedDirectory();
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        return Error::make(
+            errno == EACCES ? Errc::PermissionDenied : Errc::SystemError,
+            "cannot create the feed directory " + dir + " (set SHMFRAME_DIR to a writable folder)",
+            errno);
+    }
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+        return Error::make(Errc::SystemError, "feed directory " + dir + " is not a directory");
+    }
+    // The shared /tmp fallback could have been made by someone else to catch our feeds.
+    if (dir.rfind("/tmp/shmframe-", 0) == 0 && !std::getenv("SHMFRAME_DIR") &&
+        (info.st_uid != ::getuid() || (info.st_mode & 0077) != 0)) {
+        return Error::make(Errc::PermissionDenied,
+                           "feed directory " + dir + " belongs to uid " +
+                               std::to_string(info.st_uid) +
+                               " or is open to others; remove it or set SHMFRAME_DIR");
+    }
+    return dir;
+}
+
+Result<std::string> socketPathFor(std::string_view feed) {
+    auto paths = resolveFeed(feed, false);
+    if (!paths) {
+        return std::move(paths).error();
+    }
+    return paths->socket;
+}
+
+Result<FeedPaths> resolveFeed(std::string_view feed, bool createDir) {
+    if (auto valid = validateFeedName(feed); !valid) {
+        return std::move(valid).error();
+    }
+    FeedPaths paths;
+    paths.name = std::string(feed);
+    if (feed.front() == '/') {
+        paths.socket = std::string(feed);
+        const auto slash = paths.socket.rfind('/');
+        paths.dir = slash == 0 ? "/" : paths.socket.substr(0, slash);
+        paths.socketFile = paths.socket.substr(slash + 1);
+        std::string stem = paths.socket;
+        if (stem.size() > kSocketSuffix.size() && stem.ends_with(kSocketSuffix)) {
+            stem.resize(stem.size() - kSocketSuffix.size());
+        }
+        paths.lock = stem + ".lock";
+    } else {
+        if (createDir) {
+            auto dir = ensureFeedDirectory();
+            if (!dir) {
+                return std::move(dir).error();
+            }
+            paths.dir = *dir;
+        } else {
+            paths.dir = defaultFeedDirectory();
+        }
+        paths.socketFile = paths.name + std::string(kSocketSuffix);
+        paths.socket = paths.dir + "/" + paths.socketFile;
+        paths.lock = paths.dir + "/" + paths.name + ".lock";
+    }
+    // Room for the writer's temporary name "<socket>.<pid>.tmp" too.
+    if (paths.socket.size() + 16 >= sizeof(sockaddr_un{}.sun_path)) {
+        return Error::make(Errc::InvalidFeedName,
+                           "socket path " + paths.socket +
+                               " is too long for a Unix socket; use a shorter SHMFRAME_DIR");
+    }
+    return paths;
+}
+
+Result<UniqueFd> connectToWriter(const FeedPaths& paths) {
+    UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!sock) {
+        return Error::fromErrno("socket", errno);
+    }
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, paths.socket.c_str(), paths.socket.size() + 1);
+    int result;
+    do {
+        result = ::connect(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    } while (result != 0 && errno == EINTR);
+    if (result == 0) {
+        return sock;
+    }
+    const int err = errno;
+    const std::string where = "no writer for feed '" + paths.name + "' (looked in " + paths.dir;
+    switch (err) {
+        case ENOENT:
+            return Error::make(Errc::NoWriter, where + "); start a writer or check SHMFRAME_DIR");
+        case ECONNREFUSED:
+            return Error::make(Errc::NoWriter, where + "; its last writer died)");
+        case EACCES:
+        case EPERM:
+            return Error::make(Errc::PermissionDenied,
+                               "cannot reach the socket of feed '" + paths.name + "' at " +
+                                   paths.socket + ": it belongs to another user",
+                               err);
+        case EPROTOTYPE:
+            return Error::make(Errc::ProtocolMismatch,
+                               paths.socket + " is not a shmframe socket (wrong socket type)");
+        default:
+            return Error::make(Errc::SystemError, "connecting to " + paths.socket, err);
+    }
+}
+
+bool removeIfStale(const FeedPaths& paths) {
+    UniqueFd lock(::open(paths.lock.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    if (!lock) {
+        // No lock file: a socket without one is not ours to judge, unless it is dead.
+        return false;
+    }
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+        return false;  // a live writer holds it
+    }
+    // We hold the lock of a dead writer: nobody can be starting up on it right now.
+    ::unlink(paths.socket.c_str());
+    ::unlink(paths.lock.c_str());
+    return true;
+}
+
+std::vector<FeedInfo> listFeeds() {
+    std::vector<FeedInfo> feeds;
+    const std::string dir = defaultFeedDirectory();
+    DIR* handle = ::opendir(dir.c_str());
+    if (!handle) {
+        return feeds;
+    }
+    std::vector<std::string> names;
+    while (dirent* entry = ::readdir(handle)) {
+        std::string_view file = entry->d_name;
+        if (file.size() > kSocketSuffix.size() && file.ends_with(kSocketSuffix)) {
+            names.emplace_back(file.substr(0, file.size() - kSocketSuffix.size()));
+        }
+    }
+    ::closedir(handle);
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+        if (!validateFeedName(name)) {
+            continue;
+        }
+        auto info = probeFeed(name);
+        if (info) {
+            feeds.push_back(std::move(*info));
+        } else if (info.error().code == Errc::NoWriter) {
+            if (auto paths = resolveFeed(name, false)) {
+                removeIfStale(*paths);
+            }
+        }
+    }
+    return feeds;
+}
+
+}  // namespace shmframe

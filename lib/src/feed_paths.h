@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Where a feed lives on disk, and the rendezvous steps both sides share.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "shmframe/error.h"
+#include "unique_fd.h"
+
+namespace shmframe {
+
+struct FeedPaths {
+    std::string name;        // as the user gave it
+    std::string dir;         // the folder holding the socket
+    std::string socket;      // <dir>/<name>.sock, or the absolute path given
+    std::string lock;        // <socket minus .sock>.lock: flock'ed by the live writer
+    std::string socketFile;  // base name of the socket, for inotify
+};
+
+/// Validates the name and computes the paths; creates the feed dir when \a createDir.
+Result<FeedPaths> resolveFeed(std::string_view feed, bool createDir);
+
+/// Connects a SOCK_SEQPACKET socket to the writer. NoWriter when nobody listens (the
+/// message says where we looked), PermissionDenied when the OS refuses.
+Result<UniqueFd> connectToWriter(const FeedPaths& paths);
+
+/// Removes the socket and lock of a writer that died without cleaning up, if its lock
+/// is free. Returns true if it removed them.
+bool removeIfStale(const FeedPaths& paths);
+
+/// CLOCK_MONOTONIC in nanoseconds.
+std::uint64_t monotonicNs();
+
+}  // namespace shmframe
