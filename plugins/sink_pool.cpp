@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "sink_pool.h"
+
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "caps_format.h"
+
+GST_DEBUG_CATEGORY_EXTERN(shmframe_sink_debug);
+#define GST_CAT_DEFAULT shmframe_sink_debug
+
+namespace shmframe::gst {
+namespace {
+
+struct PoolState {
+    SinkPoolConfig config;
+    std::atomic<std::uint64_t> fallbacks{0};
+    std::atomic<bool> loanErrorLogged{false};
+};
+
+}  // namespace
+}  // namespace shmframe::gst
+
+using shmframe::gst::PoolState;
+
+G_BEGIN_DECLS
+#define SHMFRAME_TYPE_SINK_POOL (shmframe_sink_pool_get_type())
+G_DECLARE_FINAL_TYPE(ShmframeSinkPool, shmframe_sink_pool, SHMFRAME, SINK_POOL, GstBufferPool)
+G_END_DECLS
+
+struct _ShmframeSinkPool {
+    GstBufferPool parent;
+    PoolState* state;
+};
+
+// GObject's type boilerplate casts C-style inside the macro.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+G_DEFINE_TYPE(ShmframeSinkPool, shmframe_sink_pool, GST_TYPE_BUFFER_POOL)
+#pragma GCC diagnostic pop
+
+namespace {
+
+const gchar** poolGetOptions(GstBufferPool*) {
+    static const gchar* options[] = {GST_BUFFER_POOL_OPTION_VIDEO_META, nullptr};
+    return options;
+}
+
+gboolean poolSetConfig(GstBufferPool* pool, GstStructure* config) {
+    // Upstream may ask for any size or count: a buffer is always one slot of the
+    // writer's format, and the writer's slot count is the real limit.
+    GstCaps* caps = nullptr;
+    gst_buffer_pool_config_get_params(config, &caps, nullptr, nullptr, nullptr);
+    GST_DEBUG_OBJECT(pool, "config for %" GST_PTR_FORMAT, static_cast<void*>(caps));
+    return GST_BUFFER_POOL_CLASS(shmframe_sink_pool_parent_class)->set_config(pool, config);
+}
+
+// Slots are loaned on acquire and published by the sink, so nothing is preallocated.
+gboolean poolStart(GstBufferPool*) {
+    return TRUE;
+}
+gboolean poolStop(GstBufferPool*) {
+    return TRUE;
+}
+
+GstBuffer* systemMemoryBuffer(const shmframe::Format& format) {
+    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, format.frameSize, nullptr);
+    shmframe::gst::addVideoMeta(buffer, format);
+    return buffer;
+}
+
+GstFlowReturn poolAcquire(GstBufferPool* bufferPool, GstBuffer** result,
+                          GstBufferPoolAcquireParams* params) {
+    auto* self = SHMFRAME_SINK_POOL(bufferPool);
+    PoolState& state = *self->state;
+    const auto& config = state.config;
+    for (;;) {
+        if (GST_BUFFER_POOL_IS_FLUSHING(bufferPool)) {
+            return GST_FLOW_FLUSHING;
+        }
+        const std::uint64_t seen = config.signal->releases();
+        auto loan = config.writer->loan();
+        if (loan) {
+            if (!(loan->format() == config.format)) {
+                // The writer moved on to a new format; this pool's buffers keep the old
+                // layout and the sink will copy them (or drop them if they no longer fit).
+                state.fallbacks++;
+                *result = systemMemoryBuffer(config.format);
+                return GST_FLOW_OK;
+            }
+            auto holder = std::make_unique<shmframe::gst::SlotHolder>();
+            holder->frame = std::move(*loan);
+            holder->owner = config.owner;
+            holder->poolGeneration = config.generation;
+            holder->signal = config.signal;
+            const shmframe::Format slotFormat = holder->frame.format();
+            GstBuffer* buffer = gst_buffer_new();
+            gst_buffer_append_memory(buffer, shmframe::gst::wrapLoanedFrame(std::move(holder)));
+            shmframe::gst::addVideoMeta(buffer, slotFormat);
+            *result = buffer;
+            return GST_FLOW_OK;
+        }
+        if (loan.error().code != shmframe::Errc::WouldBlock) {
+            if (!state.loanErrorLogged.exchange(true)) {
+                GST_WARNING_OBJECT(bufferPool,
+                                   "cannot loan a slot (%s); handing out system memory that the "
+                                   "sink copies",
+                                   loan.error().message.c_str());
+            }
+            state.fallbacks++;
+            *result = systemMemoryBuffer(config.format);
+            return GST_FLOW_OK;
+        }
+        if (params && (params->flags & GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT)) {
+            return GST_FLOW_EOS;
+        }
+        // Every slot is out with upstream: wait for one to be published or dropped.
+        // The bounded wait re-checks flushing without a wake-up from flush_start.
+        config.signal->waitFor(seen, std::chrono::milliseconds(20));
+    }
+}
+
+void poolResetBuffer(GstBufferPool*, GstBuffer*) {}
+
+void poolReleaseBuffer(GstBufferPool*, GstBuffer* buffer) {
+    // A published or dropped slot is never reused through the pool: the next
+    // acquire loans whichever slot the writer has free.
+    gst_buffer_unref(buffer);
+}
+
+void poolFlushStart(GstBufferPool* bufferPool) {
+    SHMFRAME_SINK_POOL(bufferPool)->state->config.signal->notify();
+}
+
+void poolFinalize(GObject* object) {
+    auto* self = SHMFRAME_SINK_POOL(object);
+    delete self->state;
+    self->state = nullptr;
+    G_OBJECT_CLASS(shmframe_sink_pool_parent_class)->finalize(object);
+}
+
+}  // namespace
+
+static void shmframe_sink_pool_class_init(ShmframeSinkPoolClass* klass) {
+    auto* objectClass = G_OBJECT_CLASS(klass);
+    auto* poolClass = GST_BUFFER_POOL_CLASS(klass);
+    objectClass->finalize = poolFinalize;
+    poolClass->get_options = poolGetOptions;
+    poolClass->set_config = poolSetConfig;
+    poolClass->start = poolStart;
+    poolClass->stop = poolStop;
+    poolClass->acquire_buffer = poolAcquire;
+    poolClass->reset_buffer = poolResetBuffer;
+    poolClass->release_buffer = poolReleaseBuffer;
+    poolClass->flush_start = poolFlushStart;
+}
+
+static void shmframe_sink_pool_init(ShmframeSinkPool* self) {
+    self->state = new PoolState();
+}
+
+namespace shmframe::gst {
+
+GstBufferPool* sinkPoolNew(SinkPoolConfig config) {
+    auto* pool = SHMFRAME_SINK_POOL(g_object_new(SHMFRAME_TYPE_SINK_POOL, nullptr));
+    gst_object_ref_sink(pool);
+    pool->state->config = std::move(config);
+    return GST_BUFFER_POOL(pool);
+}
+
+std::uint64_t sinkPoolFallbacks(GstBufferPool* pool) {
+    return SHMFRAME_SINK_POOL(pool)->state->fallbacks.load();
+}
+
+}  // namespace shmframe::gst
