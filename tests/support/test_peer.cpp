@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// A writer or reader in its own process, for multi-process tests.
+//
+//   test_peer writer FEED [--format F] [--size WxH] [--frames N] [--fps N] [--slots N]
+//                         [--policy never-block|lossless] [--lease-limit N] [--no-eos]
+//   test_peer reader FEED [--mode latest|sequential] [--frames N] [--hold N] [--stall]
+//                         [--timeout-ms N]
+//
+// The writer fills frame k (pts = k) with fillPattern(seed k); the reader checks every
+// frame against its pts and prints "received=R skipped=S gaps=G bad=B reconnects=C",
+// exiting 0 only if no frame was torn. --hold N keeps the last N frames leased;
+// --stall connects and never reads.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <thread>
+
+#include "shmframe/shmframe.h"
+#include "test_support.h"
+
+using namespace shmframe;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::atomic<bool> stopRequested{false};
+
+void onSignal(int) { stopRequested = true; }
+
+const char* option(int argc, char** argv, const char* name, const char* fallback) {
+    for (int i = 3; i + 1 < argc; ++i) {
+        if (std::strcmp(argv[i], name) == 0) {
+            return argv[i + 1];
+        }
+    }
+    return fallback;
+}
+
+bool flag(int argc, char** argv, const char* name) {
+    for (int i = 3; i < argc; ++i) {
+        if (std::strcmp(argv[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int runWriter(const std::string& feed, int argc, char** argv) {
+    auto pixelFormat = pixelFormatFromString(option(argc, argv, "--format", "RGBA"));
+    auto size = parseSize(option(argc, argv, "--size", "64x48"));
+    if (!pixelFormat || !size) {
+        std::fprintf(stderr, "test_peer: bad --format or --size\n");
+        return 2;
+    }
+    const long frames = std::atol(option(argc, argv, "--frames", "0"));
+    const long fps = std::atol(option(argc, argv, "--fps", "200"));
+    auto format = Format::make(*pixelFormat, size->first, size->second, {int(fps), 1});
+    WriterOptions options;
+    options.slots = static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--slots", "4")));
+    options.leaseLimit = static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--lease-limit", "2")));
+    options.policy = *writerPolicyFromString(option(argc, argv, "--policy", "never-block"));
+    auto writer = Writer::create(feed, *format, options);
+    if (!writer) {
+        std::fprintf(stderr, "test_peer: %s\n", writer.error().message.c_str());
+        return 3;
+    }
+    std::printf("ready\n");
+    std::fflush(stdout);
+    const auto period = std::chrono::microseconds(fps > 0 ? 1'000'000 / fps : 0);
+    auto next = std::chrono::steady_clock::now();
+    for (long k = 1; (frames == 0 || k <= frames) && !stopRequested; ++k) {
+        auto frame = writer->loan();
+        if (!frame) {
+            std::fprintf(stderr, "test_peer: loan: %s\n", frame.error().message.c_str());
+            return 4;
+        }
+        test::fillPattern(frame->bytes(), static_cast<std::uint64_t>(k));
+        FrameMeta meta;
+        meta.pts = static_cast<std::uint64_t>(k);
+        if (auto published = writer->publish(std::move(*frame), meta); !published) {
+            std::fprintf(stderr, "test_peer: publish: %s\n", published.error().message.c_str());
+            return 4;
+        }
+        next += period;
+        std::this_thread::sleep_until(next);
+    }
+    if (!flag(argc, argv, "--no-eos")) {
+        [[maybe_unused]] auto eos = writer->endOfStream();
+    }
+    if (frames != 0) {
+        // Stay until asked to go, so readers can drain; tests signal us.
+        while (!stopRequested) {
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    return 0;
+}
+
+int runReader(const std::string& feed, int argc, char** argv) {
+    ReaderOptions options;
+    options.mode = *readModeFromString(option(argc, argv, "--mode", "latest"));
+    options.waitForWriter = true;
+    auto reader = Reader::open(feed, options);
+    if (!reader) {
+        std::fprintf(stderr, "test_peer: %s\n", reader.error().message.c_str());
+        return 3;
+    }
+    std::printf("ready\n");
+    std::fflush(stdout);
+    if (flag(argc, argv, "--stall")) {
+        while (!stopRequested) {
+            std::this_thread::sleep_for(10ms);
+        }
+        return 0;
+    }
+    const long frames = std::atol(option(argc, argv, "--frames", "0"));
+    const std::size_t hold = static_cast<std::size_t>(std::atol(option(argc, argv, "--hold", "0")));
+    const auto timeout = std::chrono::milliseconds(std::atol(option(argc, argv, "--timeout-ms", "5000")));
+    std::deque<Frame> held;
+    long received = 0;
+    long bad = 0;
+    while (!stopRequested && (frames == 0 || received < frames)) {
+        auto frame = reader->next(timeout);
+        if (!frame) {
+            if (frame.error().code == Errc::Timeout && frames != 0) {
+                break;
+            }
+            continue;
+        }
+        ++received;
+        if (!test::hasPattern(frame->bytes(), frame->meta().pts) && frame->leaseIntact()) {
+            ++bad;
+        }
+        if (hold > 0) {
+            held.push_back(std::move(*frame));
+            if (held.size() > hold) {
+                held.pop_front();
+            }
+        }
+    }
+    const auto stats = reader->stats();
+    std::printf("received=%ld skipped=%llu gaps=%llu bad=%ld reconnects=%llu\n", received,
+                static_cast<unsigned long long>(stats.skipped),
+                static_cast<unsigned long long>(stats.gaps), bad,
+                static_cast<unsigned long long>(stats.reconnects));
+    return bad == 0 ? 0 : 5;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: test_peer writer|reader FEED [options]\n");
+        return 2;
+    }
+    std::signal(SIGTERM, onSignal);
+    std::signal(SIGINT, onSignal);
+    const std::string role = argv[1];
+    if (role == "writer") {
+        return runWriter(argv[2], argc, argv);
+    }
+    if (role == "reader") {
+        return runReader(argv[2], argc, argv);
+    }
+    std::fprintf(stderr, "test_peer: unknown role %s\n", role.c_str());
+    return 2;
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "test_support.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace shmframe::test {
+
+TempFeedDir::TempFeedDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "shmframe-test-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = pattern;
+    if (const char* previous = std::getenv("SHMFRAME_DIR")) {
+        previous_ = previous;
+        hadPrevious_ = true;
+    }
+    ::setenv("SHMFRAME_DIR", path_.c_str(), 1);
+}
+
+TempFeedDir::~TempFeedDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+    if (hadPrevious_) {
+        ::setenv("SHMFRAME_DIR", previous_.c_str(), 1);
+    } else {
+        ::unsetenv("SHMFRAME_DIR");
+    }
+}
+
+std::vector<std::string> TempFeedDir::entries() const {
+    std::vector<std::string> names;
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(path_, ignored)) {
+        names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+int countOpenFds() {
+    int count = 0;
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) {
+        return -1;
+    }
+    while (dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] != '.') {
+            ++count;
+        }
+    }
+    ::closedir(dir);
+    return count - 1;  // the DIR's own fd
+}
+
+Child::Child(Child&& other) noexcept : pid_(std::exchange(other.pid_, -1)), status_(other.status_) {}
+
+Child& Child::operator=(Child&& other) noexcept {
+    if (this != &other) {
+        kill();
+        pid_ = std::exchange(other.pid_, -1);
+        status_ = other.status_;
+    }
+    return *this;
+}
+
+Child::~Child() { kill(); }
+
+Child Child::fork(const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        throw std::runtime_error("fork failed");
+    }
+    if (pid == 0) {
+        int code = 1;
+        try {
+            code = body();
+        } catch (...) {
+            code = 99;
+        }
+        std::fflush(nullptr);
+        ::_exit(code);
+    }
+    return Child(pid);
+}
+
+Child Child::spawn(const std::string& program, const std::vector<std::string>& args, bool quiet) {
+    std::vector<std::string> argvStorage{program};
+    argvStorage.insert(argvStorage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argvStorage) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (quiet) {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    }
+    pid_t pid = -1;
+    const int result = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (result != 0) {
+        throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(result));
+    }
+    return Child(pid);
+}
+
+bool Child::running() {
+    if (pid_ <= 0) {
+        return false;
+    }
+    const pid_t done = ::waitpid(pid_, &status_, WNOHANG);
+    if (done == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+void Child::signal(int signo) const {
+    if (pid_ > 0) {
+        ::kill(pid_, signo);
+    }
+}
+
+int Child::kill() {
+    if (pid_ <= 0) {
+        return status_;
+    }
+    ::kill(pid_, SIGCONT);
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+    pid_ = -1;
+    return status_;
+}
+
+int Child::wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (pid_ > 0) {
+        const pid_t done = ::waitpid(pid_, &status_, WNOHANG);
+        if (done == pid_) {
+            pid_ = -1;
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return -1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (WIFEXITED(status_)) {
+        return WEXITSTATUS(status_);
+    }
+    return -2;
+}
+
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+}
+
+namespace {
+std::uint8_t patternByte(std::size_t index, std::uint64_t seed) {
+    std::uint64_t x = (index / 8) * 0x9E3779B97F4A7C15ull + seed * 0xD1B54A32D192ED03ull;
+    x ^= x >> 29;
+    return static_cast<std::uint8_t>(x >> (8 * (index % 8)));
+}
+}  // namespace
+
+void fillPattern(std::span<std::byte> bytes, std::uint64_t seed) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        bytes[i] = std::byte{patternByte(i, seed)};
+    }
+}
+
+bool hasPattern(std::span<const std::byte> bytes, std::uint64_t seed) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (bytes[i] != std::byte{patternByte(i, seed)}) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string peerProgram() { return SHMFRAME_TEST_PEER; }
+
+}  // namespace shmframe::test
