@@ -32,7 +32,9 @@ namespace {
 
 std::atomic<bool> stopRequested{false};
 
-void onSignal(int) { stopRequested = true; }
+void onSignal(int) {
+    stopRequested = true;
+}
 
 const char* option(int argc, char** argv, const char* name, const char* fallback) {
     for (int i = 3; i + 1 < argc; ++i) {
@@ -64,7 +66,8 @@ int runWriter(const std::string& feed, int argc, char** argv) {
     auto format = Format::make(*pixelFormat, size->first, size->second, {int(fps), 1});
     WriterOptions options;
     options.slots = static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--slots", "4")));
-    options.leaseLimit = static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--lease-limit", "2")));
+    options.leaseLimit =
+        static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--lease-limit", "2")));
     options.policy = *writerPolicyFromString(option(argc, argv, "--policy", "never-block"));
     auto writer = Writer::create(feed, *format, options);
     if (!writer) {
@@ -122,7 +125,8 @@ int runReader(const std::string& feed, int argc, char** argv) {
     }
     const long frames = std::atol(option(argc, argv, "--frames", "0"));
     const std::size_t hold = static_cast<std::size_t>(std::atol(option(argc, argv, "--hold", "0")));
-    const auto timeout = std::chrono::milliseconds(std::atol(option(argc, argv, "--timeout-ms", "5000")));
+    const auto timeout =
+        std::chrono::milliseconds(std::atol(option(argc, argv, "--timeout-ms", "5000")));
     std::deque<Frame> held;
     long received = 0;
     long bad = 0;
@@ -160,8 +164,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: test_peer writer|reader FEED [options]\n");
         return 2;
     }
-    std::signal(SIGTERM, onSignal);
-    std::signal(SIGINT, onSignal);
+    ::signal(SIGTERM, onSignal);
+    ::signal(SIGINT, onSignal);
     const std::string role = argv[1];
     if (role == "writer") {
         return runWriter(argv[2], argc, argv);

@@ -14,13 +14,15 @@
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 extern char** environ;
 
 namespace shmframe::test {
 
 TempFeedDir::TempFeedDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "shmframe-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "shmframe-test-XXXXXX").string();
     if (!::mkdtemp(pattern.data())) {
         throw std::runtime_error("mkdtemp failed");
     }
@@ -67,7 +69,8 @@ int countOpenFds() {
     return count - 1;  // the DIR's own fd
 }
 
-Child::Child(Child&& other) noexcept : pid_(std::exchange(other.pid_, -1)), status_(other.status_) {}
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), status_(other.status_) {}
 
 Child& Child::operator=(Child&& other) noexcept {
     if (this != &other) {
@@ -78,7 +81,9 @@ Child& Child::operator=(Child&& other) noexcept {
     return *this;
 }
 
-Child::~Child() { kill(); }
+Child::~Child() {
+    kill();
+}
 
 Child Child::fork(const std::function<int()>& body) {
     const pid_t pid = ::fork();
@@ -113,7 +118,8 @@ Child Child::spawn(const std::string& program, const std::vector<std::string>& a
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     }
     pid_t pid = -1;
-    const int result = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    const int result =
+        ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (result != 0) {
         throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(result));
@@ -203,6 +209,8 @@ bool hasPattern(std::span<const std::byte> bytes, std::uint64_t seed) {
     return true;
 }
 
-std::string peerProgram() { return SHMFRAME_TEST_PEER; }
+std::string peerProgram() {
+    return SHMFRAME_TEST_PEER;
+}
 
 }  // namespace shmframe::test

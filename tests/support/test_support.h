@@ -17,7 +17,7 @@ namespace shmframe::test {
 
 /// A fresh SHMFRAME_DIR for one test; removed (with anything left in it) at the end.
 class TempFeedDir {
-public:
+  public:
     TempFeedDir();
     ~TempFeedDir();
     TempFeedDir(const TempFeedDir&) = delete;
@@ -26,7 +26,7 @@ public:
     /// Names of the files in the dir now (sorted).
     std::vector<std::string> entries() const;
 
-private:
+  private:
     std::string path_;
     std::string previous_;
     bool hadPrevious_ = false;
@@ -37,7 +37,7 @@ int countOpenFds();
 
 /// A child process, killed (SIGKILL) and reaped on destruction if still running.
 class Child {
-public:
+  public:
     Child() = default;
     explicit Child(pid_t pid) : pid_(pid) {}
     Child(Child&& other) noexcept;
@@ -60,7 +60,7 @@ public:
     /// child keeps running) or -2 if it died of a signal.
     int wait(std::chrono::milliseconds timeout);
 
-private:
+  private:
     pid_t pid_ = -1;
     int status_ = 0;
 };

@@ -71,7 +71,7 @@ struct ReaderOptions {
     /// After the writer goes, wait for the next one (watching the feed dir).
     bool reconnect = true;
     /// A name the writer logs for this reader.
-    std::string clientName;
+    std::string clientName{};
 };
 
 /// \brief Counters of one reader.

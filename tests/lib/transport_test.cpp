@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The transport's promises, writer and readers in one process (multi-process and
+// hostile-peer cases live in tests/robustness).
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <cstring>
+#include <mutex>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "shmframe/shmframe.h"
+#include "test_support.h"
+
+using namespace shmframe;
+using namespace std::chrono_literals;
+using shmframe::test::fillPattern;
+using shmframe::test::hasPattern;
+
+namespace {
+
+class Transport : public ::testing::Test {
+  protected:
+    void SetUp() override { fdsBefore_ = test::countOpenFds(); }
+    void TearDown() override {
+        EXPECT_TRUE(dir_.entries().empty()) << "feed dir not clean: " << dir_.entries().front();
+        EXPECT_EQ(test::countOpenFds(), fdsBefore_) << "fd leak";
+    }
+
+    Writer makeWriter(const char* feed, PixelFormat pixelFormat = PixelFormat::RGBA,
+                      WriterOptions options = {}, std::uint32_t width = 64,
+                      std::uint32_t height = 48) {
+        auto format = Format::make(pixelFormat, width, height, {30, 1});
+        EXPECT_TRUE(format);
+        auto writer = Writer::create(feed, *format, std::move(options));
+        if (!writer) {
+            ADD_FAILURE() << writer.error().message;
+            std::abort();
+        }
+        return std::move(*writer);
+    }
+
+    Reader openReader(const char* feed, ReaderOptions options = {}) {
+        auto reader = Reader::open(feed, std::move(options));
+        if (!reader) {
+            ADD_FAILURE() << reader.error().message;
+            std::abort();
+        }
+        return std::move(*reader);
+    }
+
+    static void publish(Writer& writer, std::uint64_t seed) {
+        auto frame = writer.loan();
+        ASSERT_TRUE(frame) << frame.error().message;
+        fillPattern(frame->bytes(), seed);
+        FrameMeta meta;
+        meta.pts = seed * 1000;
+        meta.duration = 33;
+        ASSERT_TRUE(writer.publish(std::move(*frame), meta));
+    }
+
+    test::TempFeedDir dir_;
+    int fdsBefore_ = 0;
+};
+
+}  // namespace
+
+TEST_F(Transport, EveryFormatArrivesPixelExactWithItsLayoutAndCaps) {
+    for (const auto pixelFormat : allPixelFormats()) {
+        SCOPED_TRACE(std::string(toString(pixelFormat)));
+        auto format = Format::make(pixelFormat, 66, 34, {25, 1}, 16);
+        ASSERT_TRUE(format);
+        format->caps = "video/x-raw, format=(string)" + std::string(toString(pixelFormat));
+        auto writer = Writer::create("fmt", *format);
+        ASSERT_TRUE(writer) << writer.error().message;
+        auto reader = openReader("fmt");
+        publish(*writer, 7);
+        auto frame = reader.next(2s);
+        ASSERT_TRUE(frame) << frame.error().message;
+        EXPECT_EQ(frame->format(), *format);
+        EXPECT_EQ(frame->format().caps, format->caps);
+        EXPECT_TRUE(hasPattern(frame->bytes(), 7));
+        EXPECT_EQ(frame->meta().pts, 7000u);
+        EXPECT_EQ(frame->meta().duration, 33u);
+        EXPECT_EQ(frame->meta().sequence, 1u);
+        EXPECT_GT(frame->meta().publishTimeNs, 0u);
+        EXPECT_FALSE(frame->isCopy());
+        for (std::uint32_t p = 0; p < format->planeCount; ++p) {
+            EXPECT_EQ(frame->plane(p).data(), frame->bytes().data() + format->planes[p].offset);
+        }
+    }
+}
+
+TEST_F(Transport, LatestModeGivesTheNewestFrameAndCountsTheSkipped) {
+    auto writer = makeWriter("latest");
+    auto reader = openReader("latest");
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+        publish(writer, i);
+    }
+    auto frame = reader.next(1s);
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(frame->meta().sequence, 5u);
+    EXPECT_TRUE(hasPattern(frame->bytes(), 5));
+    EXPECT_EQ(reader.stats().skipped, 4u);
+    EXPECT_EQ(reader.tryNext().error().code, Errc::WouldBlock);
+}
+
+TEST_F(Transport, SequentialModeDeliversInOrderAndCountsGaps) {
+    WriterOptions options;
+    options.slots = 6;
+    auto writer = makeWriter("seq", PixelFormat::GRAY8, options);
+    auto reader = openReader("seq", {.mode = ReadMode::Sequential});
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+        publish(writer, i);
+    }
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+        auto frame = reader.next(1s);
+        ASSERT_TRUE(frame);
+        EXPECT_EQ(frame->meta().sequence, i);
+        EXPECT_TRUE(hasPattern(frame->bytes(), i));
+    }
+    // Twenty more while the reader looks away: only the last few fit in the pool.
+    for (std::uint64_t i = 4; i <= 23; ++i) {
+        publish(writer, i);
+    }
+    std::uint64_t previous = 3;
+    std::uint64_t received = 0;
+    while (auto frame = reader.tryNext()) {
+        EXPECT_GT(frame->meta().sequence, previous);
+        EXPECT_TRUE(hasPattern(frame->bytes(), frame->meta().sequence));
+        previous = frame->meta().sequence;
+        ++received;
+    }
+    EXPECT_EQ(previous, 23u);
+    EXPECT_GE(received, 4u);
+    EXPECT_EQ(reader.stats().gaps + received, 20u);
+    EXPECT_GT(reader.stats().gaps, 0u);
+}
+
+TEST_F(Transport, EightReadersAllSeeEveryPublishedFrame) {
+    auto writer = makeWriter("fanout");
+    std::vector<Reader> readers;
+    for (int i = 0; i < 8; ++i) {
+        readers.push_back(openReader("fanout", {.mode = ReadMode::Sequential}));
+    }
+    ASSERT_TRUE(test::waitUntil([&] { return writer.stats().readers == 8; }));
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+        publish(writer, i);
+        for (auto& reader : readers) {
+            auto frame = reader.next(1s);
+            ASSERT_TRUE(frame);
+            EXPECT_TRUE(hasPattern(frame->bytes(), i));
+        }
+    }
+    EXPECT_EQ(readers[0].writer()->readers, 8u);
+}
+
+TEST_F(Transport, AReaderThatNeverReadsDoesNotHoldTheWriterBack) {
+    auto writer = makeWriter("idle");
+    auto idle = openReader("idle", {.mode = ReadMode::Sequential});
+    for (std::uint64_t i = 1; i <= 500; ++i) {
+        publish(writer, i);
+    }
+    EXPECT_EQ(writer.stats().published, 500u);
+    EXPECT_EQ(writer.stats().loanFailures, 0u);
+    EXPECT_EQ(writer.stats().revokedLeases, 0u);
+    auto frame = idle.next(1s);  // it still gets a recent frame, and says what it missed
+    ASSERT_TRUE(frame);
+    EXPECT_GT(idle.stats().gaps, 400u);
+}
+
+TEST_F(Transport, FramesHeldPastTheLeaseLimitArePrivateCopies) {
+    WriterOptions options;
+    options.leaseLimit = 2;
+    options.slots = 6;
+    auto writer = makeWriter("copies", PixelFormat::RGBA, options);
+    auto reader = openReader("copies", {.mode = ReadMode::Sequential});
+    std::vector<Frame> held;
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+        publish(writer, i);
+        auto frame = reader.next(1s);
+        ASSERT_TRUE(frame);
+        held.push_back(std::move(*frame));
+    }
+    EXPECT_FALSE(held[0].isCopy());
+    EXPECT_FALSE(held[1].isCopy());
+    EXPECT_TRUE(held[2].isCopy());
+    EXPECT_TRUE(hasPattern(held[2].bytes(), 3));
+    EXPECT_EQ(reader.stats().copies, 1u);
+    held.clear();
+    publish(writer, 4);
+    auto frame = reader.next(1s);
+    ASSERT_TRUE(frame);
+    EXPECT_FALSE(frame->isCopy());  // releasing gave the leases back
+}
+
+TEST_F(Transport, WhenReadersPinEverySlotTheWriterTakesOneBackInsteadOfBlocking) {
+    WriterOptions options;
+    options.slots = 3;
+    options.leaseLimit = 2;
+    auto writer = makeWriter("pinned", PixelFormat::GRAY8, options);
+    auto reader = openReader("pinned");
+    publish(writer, 1);
+    auto first = reader.next(1s);
+    publish(writer, 2);
+    auto second = reader.next(1s);
+    ASSERT_TRUE(first && second);
+    publish(writer, 3);  // the third slot was free
+    publish(writer, 4);  // every other slot is leased or latest: revoke the oldest
+    EXPECT_EQ(writer.stats().revokedLeases, 1u);
+    EXPECT_FALSE(first->leaseIntact());
+    EXPECT_TRUE(second->leaseIntact());
+    first->release();
+    EXPECT_EQ(reader.stats().revoked, 1u);
+}
+
+TEST_F(Transport, LosslessWriterWaitsForASequentialReaderAndLosesNothing) {
+    WriterOptions options;
+    options.slots = 3;
+    options.policy = WriterPolicy::Lossless;
+    options.losslessTimeout = 5s;
+    auto writer = makeWriter("lossless", PixelFormat::GRAY8, options);
+    auto reader = openReader("lossless", {.mode = ReadMode::Sequential});
+    constexpr std::uint64_t kFrames = 60;
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<bool> torn{false};
+    std::thread consumer([&] {
+        while (received < kFrames) {
+            auto frame = reader.next(5s);
+            if (!frame) {
+                break;
+            }
+            torn = torn || !hasPattern(frame->bytes(), frame->meta().pts / 1000);
+            ++received;
+            std::this_thread::sleep_for(1ms);  // slower than the writer
+        }
+    });
+    for (std::uint64_t i = 1; i <= kFrames; ++i) {
+        publish(writer, i);
+    }
+    consumer.join();
+    EXPECT_EQ(received.load(), kFrames);
+    EXPECT_FALSE(torn.load());
+    EXPECT_EQ(reader.stats().gaps, 0u);
+    EXPECT_EQ(writer.stats().readersDropped, 0u);
+}
+
+TEST_F(Transport, LosslessWriterDropsAReaderThatStopsReadingAfterItsTimeout) {
+    WriterOptions options;
+    options.slots = 3;
+    options.policy = WriterPolicy::Lossless;
+    options.losslessTimeout = 200ms;
+    std::vector<ReaderEvent> events;
+    std::mutex eventsMutex;
+    options.onReaderEvent = [&](const ReaderEvent& event) {
+        std::lock_guard lock(eventsMutex);
+        events.push_back(event);
+    };
+    auto writer = makeWriter("drop", PixelFormat::GRAY8, options);
+    auto reader = openReader("drop", {.mode = ReadMode::Sequential, .reconnect = false});
+    ASSERT_TRUE(test::waitUntil([&] { return writer.stats().readers == 1; }));
+    for (std::uint64_t i = 1; i <= 6; ++i) {
+        publish(writer, i);
+    }
+    EXPECT_EQ(writer.stats().readersDropped, 1u);
+    EXPECT_EQ(writer.stats().published, 6u);
+    std::lock_guard lock(eventsMutex);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().kind, ReaderEvent::Kind::Dropped);
+    EXPECT_NE(events.back().reason.find("lossless"), std::string::npos);
+    // The reader still gets the frames it was sent, then learns why it was dropped.
+    Errc last = Errc::WouldBlock;
+    for (int i = 0; i < 10; ++i) {
+        auto frame = reader.next(200ms);
+        if (!frame) {
+            last = frame.error().code;
+            if (last == Errc::Dropped) {
+                EXPECT_NE(frame.error().message.find("lossless"), std::string::npos);
+                break;
+            }
+        }
+    }
+    EXPECT_EQ(last, Errc::Dropped);
+}
+
+TEST_F(Transport, EndOfStreamComesAfterTheLastFrameThenWriterGone) {
+    auto writer = std::make_unique<Writer>(makeWriter("eos"));
+    auto reader = openReader("eos", {.mode = ReadMode::Sequential, .reconnect = false});
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+        publish(*writer, i);
+    }
+    ASSERT_TRUE(writer->endOfStream());
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+        auto frame = reader.next(1s);
+        ASSERT_TRUE(frame);
+        EXPECT_EQ(frame->meta().sequence, i);
+    }
+    auto eos = reader.next(1s);
+    ASSERT_FALSE(eos);
+    EXPECT_EQ(eos.error().code, Errc::EndOfStream);
+    EXPECT_EQ(reader.state(), ReaderState::EndOfStream);
+    EXPECT_EQ(reader.tryNext().error().code, Errc::WouldBlock);  // reported once
+
+    auto held = std::move(*writer);  // frames outlive the writer
+    writer.reset();
+    held.close();
+    auto gone = reader.next(1s);
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().code, Errc::WriterGone);
+    EXPECT_EQ(reader.next(10ms).error().code, Errc::NoWriter);
+}
+
+TEST_F(Transport, FramesStayReadableAfterTheWriterIsGone) {
+    auto writer = std::make_unique<Writer>(makeWriter("afterlife"));
+    auto reader = openReader("afterlife");
+    publish(*writer, 42);
+    auto frame = reader.next(1s);
+    ASSERT_TRUE(frame);
+    writer.reset();
+    EXPECT_TRUE(hasPattern(frame->bytes(), 42));
+}
+
+TEST_F(Transport, FormatChangeMovesReadersAndOldFramesStayValid) {
+    auto writer = makeWriter("change");
+    auto reader = openReader("change");
+    publish(writer, 1);
+    auto old = reader.next(1s);
+    ASSERT_TRUE(old);
+    auto nv12 = Format::make(PixelFormat::NV12, 32, 16, {60, 1});
+    ASSERT_TRUE(writer.reconfigure(*nv12));
+    EXPECT_EQ(writer.stats().generation, 2u);
+    publish(writer, 2);
+    auto fresh = reader.next(1s);
+    ASSERT_TRUE(fresh) << fresh.error().message;
+    EXPECT_EQ(fresh->format(), *nv12);
+    EXPECT_EQ(fresh->generation(), 2u);
+    EXPECT_TRUE(hasPattern(fresh->bytes(), 2));
+    EXPECT_TRUE(hasPattern(old->bytes(), 1));
+    EXPECT_EQ(old->format().pixelFormat, PixelFormat::RGBA);
+    EXPECT_EQ(reader.stats().formatChanges, 1u);
+    EXPECT_EQ(reader.format()->pixelFormat, PixelFormat::NV12);
+}
+
+TEST_F(Transport, TheReaderFdBecomesReadableWhenAFrameIsPublished) {
+    auto writer = makeWriter("pollable");
+    auto reader = openReader("pollable");
+    ASSERT_EQ(reader.tryNext().error().code, Errc::WouldBlock);  // arms the wake-up
+    pollfd pfd{reader.fd(), POLLIN, 0};
+    EXPECT_EQ(::poll(&pfd, 1, 0), 0);
+    publish(writer, 9);
+    ASSERT_EQ(::poll(&pfd, 1, 5000), 1);
+    auto frame = reader.tryNext();
+    ASSERT_TRUE(frame);
+    EXPECT_TRUE(hasPattern(frame->bytes(), 9));
+}
+
+TEST_F(Transport, BlockingNextWakesUpForAFramePublishedByAnotherThread) {
+    auto writer = makeWriter("wake");
+    auto reader = openReader("wake");
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(50ms);
+        publish(writer, 3);
+    });
+    auto frame = reader.next(10s);
+    publisher.join();
+    ASSERT_TRUE(frame);
+    EXPECT_TRUE(hasPattern(frame->bytes(), 3));
+}
+
+TEST_F(Transport, SpinModeReceivesFrames) {
+    auto writer = makeWriter("spin");
+    auto reader = openReader("spin", {.wait = WaitMode::Spin});
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(20ms);
+        publish(writer, 5);
+    });
+    auto frame = reader.next(10s);
+    publisher.join();
+    ASSERT_TRUE(frame);
+    EXPECT_TRUE(hasPattern(frame->bytes(), 5));
+}
+
+TEST_F(Transport, UserMetadataTravelsWithTheFrame) {
+    WriterOptions options;
+    options.userMetaSize = 32;
+    auto writer = makeWriter("usermeta", PixelFormat::GRAY8, options);
+    auto reader = openReader("usermeta");
+    auto frame = writer.loan();
+    ASSERT_TRUE(frame);
+    ASSERT_EQ(frame->userMeta().size(), 32u);
+    std::memcpy(frame->userMeta().data(), "exposure=10ms", 13);
+    frame->setUserMetaLength(13);
+    ASSERT_TRUE(writer.publish(std::move(*frame)));
+    auto got = reader.next(1s);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->userMeta().size(), 13u);
+    EXPECT_EQ(std::memcmp(got->userMeta().data(), "exposure=10ms", 13), 0);
+}
+
+TEST_F(Transport, AReaderCanWaitForAWriterThatStartsLater) {
+    auto reader = openReader("later", {.waitForWriter = true});
+    EXPECT_EQ(reader.state(), ReaderState::WaitingForWriter);
+    EXPECT_FALSE(reader.format());
+    std::optional<Writer> writer;
+    std::thread starter([&] {
+        std::this_thread::sleep_for(50ms);
+        writer.emplace(makeWriter("later"));
+        publish(*writer, 11);
+    });
+    starter.join();
+    auto frame = reader.next(10s);
+    ASSERT_TRUE(frame) << frame.error().message;
+    EXPECT_TRUE(hasPattern(frame->bytes(), 11));
+    EXPECT_EQ(reader.state(), ReaderState::Connected);
+}
+
+TEST_F(Transport, LoanedFramesDroppedUnpublishedGoBackToThePool) {
+    WriterOptions options;
+    options.slots = 3;
+    auto writer = makeWriter("drops", PixelFormat::GRAY8, options);
+    for (int i = 0; i < 100; ++i) {
+        auto frame = writer.loan();
+        ASSERT_TRUE(frame) << i;
+    }
+    auto a = writer.loan();
+    auto b = writer.loan();
+    auto c = writer.loan();
+    ASSERT_TRUE(a && b && c);
+    auto d = writer.loan();  // all three slots are out on loan
+    ASSERT_FALSE(d);
+    EXPECT_EQ(d.error().code, Errc::WouldBlock);
+}
+
+TEST_F(Transport, ProbingAndListingShowTheLiveFeeds) {
+    auto writer = makeWriter("listed", PixelFormat::BGRx);
+    auto other = makeWriter("also-listed", PixelFormat::NV12);
+    publish(writer, 1);
+    const auto feeds = listFeeds();
+    ASSERT_EQ(feeds.size(), 2u);
+    EXPECT_EQ(feeds[0].name, "also-listed");
+    EXPECT_EQ(feeds[1].name, "listed");
+    EXPECT_EQ(feeds[1].format.pixelFormat, PixelFormat::BGRx);
+    EXPECT_EQ(feeds[1].published, 1u);
+    EXPECT_EQ(feeds[1].writerPid, ::getpid());
+    EXPECT_EQ(writer.stats().readers, 0u);  // a probe is not a reader
+}
+
+TEST_F(Transport, ASecondWriterOnALiveFeedIsToldThePidOfTheFirst) {
+    auto writer = makeWriter("taken");
+    auto format = Format::make(PixelFormat::RGBA, 8, 8);
+    auto second = Writer::create("taken", *format);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, Errc::WriterExists);
+    EXPECT_NE(second.error().message.find(std::to_string(::getpid())), std::string::npos);
+}
+
+TEST_F(Transport, AReaderWithoutAWriterIsToldWhereItLooked) {
+    auto reader = Reader::open("nobody-here");
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error().code, Errc::NoWriter);
+    EXPECT_NE(reader.error().message.find("no writer for feed 'nobody-here'"), std::string::npos);
+    EXPECT_NE(reader.error().message.find(dir_.path()), std::string::npos);
+}
+
+TEST_F(Transport, FeedNamesOutsideTheAllowedSetAreRefused) {
+    auto format = Format::make(PixelFormat::RGBA, 8, 8);
+    for (const char* bad :
+         {"", "a/b", "..", "cam 0", "cam0;rm", "ß",
+          "a123456789012345678901234567890123456789012345678901234567890123456"}) {
+        auto writer = Writer::create(bad, *format);
+        ASSERT_FALSE(writer) << bad;
+        EXPECT_EQ(writer.error().code, Errc::InvalidFeedName) << bad;
+        auto reader = Reader::open(bad);
+        ASSERT_FALSE(reader) << bad;
+        EXPECT_EQ(reader.error().code, Errc::InvalidFeedName) << bad;
+    }
+}
+
+TEST_F(Transport, AnAbsoluteSocketPathWorksAsAFeedName) {
+    const std::string path = dir_.path() + "/custom.sock";
+    auto writer = makeWriter(path.c_str());
+    auto reader = openReader(path.c_str());
+    publish(writer, 4);
+    auto frame = reader.next(1s);
+    ASSERT_TRUE(frame);
+    EXPECT_TRUE(hasPattern(frame->bytes(), 4));
+}
