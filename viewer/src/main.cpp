@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// shmframe-viewer: shows live shmframe feeds without copying their frames.
+#include <csignal>
+#include <cstdio>
+
+#include <QApplication>
+#include <QFile>
+#include <QIcon>
+
+#include <shmframe/version.h>
+
+#include "main_window.h"
+#include "viewer_options.h"
+
+int main(int argc, char** argv) {
+    // A reader whose writer vanishes must see an error, not die of SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("shmframe-viewer"));
+    QApplication::setApplicationVersion(QStringLiteral(SHMFRAME_VERSION_STRING));
+    QApplication::setDesktopFileName(QStringLiteral("shmframe-viewer"));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("shmframe-viewer"),
+                                                 QIcon(QStringLiteral(":/shmframe-viewer.svg"))));
+
+    auto options = shmframe::viewer::parseViewerOptions(QApplication::arguments());
+    if (!options) {
+        std::fprintf(stderr, "shmframe-viewer: %s\n", options.error().message.c_str());
+        return 1;
+    }
+    if (options->showHelp) {
+        std::fputs(options->helpText.toLocal8Bit().constData(), stdout);
+        return 0;
+    }
+    if (options->showVersion) {
+        std::printf("shmframe-viewer %s\n", SHMFRAME_VERSION_STRING);
+        return 0;
+    }
+
+    shmframe::viewer::MainWindow window(*options);
+    int scriptExit = -1;
+    QObject::connect(&window, &shmframe::viewer::MainWindow::finished, &app, [&](int code) {
+        scriptExit = code;
+        app.exit(code);
+    });
+    if (options->fullscreen)
+        window.setFullScreenMode(true);
+    else
+        window.show();
+    const int code = app.exec();
+
+    if (!options->statsPath.isEmpty()) {
+        QFile stats(options->statsPath);
+        if (!stats.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+            stats.write(window.statsJson()) < 0) {
+            std::fprintf(stderr, "shmframe-viewer: cannot write --stats-file %s: %s\n",
+                         options->statsPath.toLocal8Bit().constData(),
+                         stats.errorString().toLocal8Bit().constData());
+            return code == 0 ? 2 : code;
+        }
+    }
+    return scriptExit >= 0 ? scriptExit : code;
+}
