@@ -3,13 +3,18 @@
 //
 //   test_peer writer FEED [--format F] [--size WxH] [--frames N] [--fps N] [--slots N]
 //                         [--policy never-block|lossless] [--lease-limit N] [--no-eos]
+//                         [--access SPEC] [--lossless-timeout-ms N]
+//                         [--reconfigure-every N --alt-format F --alt-size WxH]
 //   test_peer reader FEED [--mode latest|sequential] [--frames N] [--hold N] [--stall]
-//                         [--timeout-ms N]
+//                         [--timeout-ms N] [--verbose] [--keep]
 //
 // The writer fills frame k (pts = k) with fillPattern(seed k); the reader checks every
 // frame against its pts and prints "received=R skipped=S gaps=G bad=B reconnects=C",
 // exiting 0 only if no frame was torn. --hold N keeps the last N frames leased;
-// --stall connects and never reads.
+// --stall connects and never reads; --keep stays (holding its frames) after --frames N
+// until signalled; --verbose prints a "frame seq=..." line per frame and an
+// "event code=..." line per other outcome of next(). --reconfigure-every N makes the
+// writer switch between its format and the --alt-format/--alt-size one every N frames.
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -69,6 +75,31 @@ int runWriter(const std::string& feed, int argc, char** argv) {
     options.leaseLimit =
         static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--lease-limit", "2")));
     options.policy = *writerPolicyFromString(option(argc, argv, "--policy", "never-block"));
+    options.losslessTimeout =
+        std::chrono::milliseconds(std::atol(option(argc, argv, "--lossless-timeout-ms", "1000")));
+    if (const char* access = option(argc, argv, "--access", nullptr)) {
+        auto policy = AccessPolicy::parse(access);
+        if (!policy) {
+            std::fprintf(stderr, "test_peer: %s\n", policy.error().message.c_str());
+            return 2;
+        }
+        options.access = *policy;
+    }
+    const long reconfigureEvery = std::atol(option(argc, argv, "--reconfigure-every", "0"));
+    std::optional<Format> altFormat;
+    if (reconfigureEvery > 0) {
+        auto altPixelFormat = pixelFormatFromString(option(argc, argv, "--alt-format", "NV12"));
+        auto altSize = parseSize(option(argc, argv, "--alt-size", "96x64"));
+        auto alt =
+            altPixelFormat && altSize
+                ? Format::make(*altPixelFormat, altSize->first, altSize->second, {int(fps), 1})
+                : Result<Format>(Error::make(Errc::InvalidArgument, "bad --alt-format"));
+        if (!alt) {
+            std::fprintf(stderr, "test_peer: %s\n", alt.error().message.c_str());
+            return 2;
+        }
+        altFormat = *alt;
+    }
     auto writer = Writer::create(feed, *format, options);
     if (!writer) {
         std::fprintf(stderr, "test_peer: %s\n", writer.error().message.c_str());
@@ -79,6 +110,14 @@ int runWriter(const std::string& feed, int argc, char** argv) {
     const auto period = std::chrono::microseconds(fps > 0 ? 1'000'000 / fps : 0);
     auto next = std::chrono::steady_clock::now();
     for (long k = 1; (frames == 0 || k <= frames) && !stopRequested; ++k) {
+        if (altFormat && k > 1 && (k - 1) % reconfigureEvery == 0) {
+            const bool useAlt = ((k - 1) / reconfigureEvery) % 2 == 1;
+            if (auto changed = writer->reconfigure(useAlt ? *altFormat : *format); !changed) {
+                std::fprintf(stderr, "test_peer: reconfigure: %s\n",
+                             changed.error().message.c_str());
+                return 4;
+            }
+        }
         auto frame = writer->loan();
         if (!frame) {
             std::fprintf(stderr, "test_peer: loan: %s\n", frame.error().message.c_str());
@@ -127,20 +166,40 @@ int runReader(const std::string& feed, int argc, char** argv) {
     const std::size_t hold = static_cast<std::size_t>(std::atol(option(argc, argv, "--hold", "0")));
     const auto timeout =
         std::chrono::milliseconds(std::atol(option(argc, argv, "--timeout-ms", "5000")));
+    const bool verbose = flag(argc, argv, "--verbose");
     std::deque<Frame> held;
     long received = 0;
     long bad = 0;
     while (!stopRequested && (frames == 0 || received < frames)) {
         auto frame = reader->next(timeout);
         if (!frame) {
+            if (verbose) {
+                std::printf("event code=%s message=%s\n",
+                            std::string(toString(frame.error().code)).c_str(),
+                            frame.error().message.c_str());
+                std::fflush(stdout);
+            }
             if (frame.error().code == Errc::Timeout && frames != 0) {
                 break;
             }
             continue;
         }
         ++received;
-        if (!test::hasPattern(frame->bytes(), frame->meta().pts) && frame->leaseIntact()) {
+        const bool intact = test::hasPattern(frame->bytes(), frame->meta().pts);
+        if (!intact && frame->leaseIntact()) {
             ++bad;
+        }
+        if (verbose) {
+            const auto stats = reader->stats();
+            std::printf(
+                "frame seq=%llu pts=%llu session=%llx gen=%u format=%s skipped=%llu "
+                "gaps=%llu ok=%d\n",
+                static_cast<unsigned long long>(frame->meta().sequence),
+                static_cast<unsigned long long>(frame->meta().pts),
+                static_cast<unsigned long long>(frame->writerSession()), frame->generation(),
+                frame->format().describe().c_str(), static_cast<unsigned long long>(stats.skipped),
+                static_cast<unsigned long long>(stats.gaps), intact ? 1 : 0);
+            std::fflush(stdout);
         }
         if (hold > 0) {
             held.push_back(std::move(*frame));
@@ -154,6 +213,13 @@ int runReader(const std::string& feed, int argc, char** argv) {
                 static_cast<unsigned long long>(stats.skipped),
                 static_cast<unsigned long long>(stats.gaps), bad,
                 static_cast<unsigned long long>(stats.reconnects));
+    std::fflush(stdout);
+    if (flag(argc, argv, "--keep")) {
+        // Hold the frames (and their leases) until told to go.
+        while (!stopRequested) {
+            std::this_thread::sleep_for(10ms);
+        }
+    }
     return bad == 0 ? 0 : 5;
 }
 

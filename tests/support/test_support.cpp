@@ -3,12 +3,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -127,6 +129,38 @@ Child Child::spawn(const std::string& program, const std::vector<std::string>& a
     return Child(pid);
 }
 
+Child Child::spawnPiped(const std::string& program, const std::vector<std::string>& args,
+                        int* stdoutFd, bool quietStderr) {
+    int pipeFds[2];
+    if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
+        throw std::runtime_error("pipe2 failed");
+    }
+    std::vector<std::string> argvStorage{program};
+    argvStorage.insert(argvStorage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argvStorage) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1);  // dup2 clears close-on-exec
+    if (quietStderr) {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    }
+    pid_t pid = -1;
+    const int result =
+        ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipeFds[1]);
+    if (result != 0) {
+        ::close(pipeFds[0]);
+        throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(result));
+    }
+    *stdoutFd = pipeFds[0];
+    return Child(pid);
+}
+
 bool Child::running() {
     if (pid_ <= 0) {
         return false;
@@ -173,6 +207,77 @@ int Child::wait(std::chrono::milliseconds timeout) {
         return WEXITSTATUS(status_);
     }
     return -2;
+}
+
+LineReader::LineReader(LineReader&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)), eof_(other.eof_) {}
+
+LineReader& LineReader::operator=(LineReader&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+        fd_ = std::exchange(other.fd_, -1);
+        buffer_ = std::move(other.buffer_);
+        eof_ = other.eof_;
+    }
+    return *this;
+}
+
+LineReader::~LineReader() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+std::optional<std::string> LineReader::next(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (const auto newline = buffer_.find('\n'); newline != std::string::npos) {
+            std::string line = buffer_.substr(0, newline);
+            buffer_.erase(0, newline + 1);
+            return line;
+        }
+        if (eof_ || fd_ < 0) {
+            return std::nullopt;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() < 0) {
+            return std::nullopt;
+        }
+        pollfd pfd{fd_, POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno != EINTR) {
+            return std::nullopt;
+        }
+        if (ready <= 0) {
+            continue;
+        }
+        char chunk[4096];
+        const ssize_t got = ::read(fd_, chunk, sizeof(chunk));
+        if (got > 0) {
+            buffer_.append(chunk, static_cast<std::size_t>(got));
+        } else if (got == 0 || errno != EINTR) {
+            eof_ = true;
+        }
+    }
+}
+
+std::optional<std::string> LineReader::waitFor(const std::string& prefix,
+                                               std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        auto line = next(std::max(left, std::chrono::milliseconds(0)));
+        if (!line) {
+            return std::nullopt;
+        }
+        if (line->rfind(prefix, 0) == 0) {
+            return line;
+        }
+    }
 }
 
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -50,6 +51,11 @@ class Child {
     /// unless \a quiet.
     static Child spawn(const std::string& program, const std::vector<std::string>& args,
                        bool quiet = false);
+    /// Like spawn(), with the child's stdout on a pipe: *\a stdoutFd receives the read
+    /// end (close-on-exec; the caller owns it, e.g. through a LineReader). stderr is
+    /// inherited unless \a quietStderr.
+    static Child spawnPiped(const std::string& program, const std::vector<std::string>& args,
+                            int* stdoutFd, bool quietStderr = false);
 
     pid_t pid() const { return pid_; }
     bool running();
@@ -63,6 +69,32 @@ class Child {
   private:
     pid_t pid_ = -1;
     int status_ = 0;
+};
+
+/// Reads a child's stdout line by line (see Child::spawnPiped); owns and closes the fd.
+class LineReader {
+  public:
+    LineReader() = default;
+    explicit LineReader(int fd) : fd_(fd) {}
+    LineReader(LineReader&& other) noexcept;
+    LineReader& operator=(LineReader&& other) noexcept;
+    LineReader(const LineReader&) = delete;
+    LineReader& operator=(const LineReader&) = delete;
+    ~LineReader();
+
+    /// The next line (without its newline), waiting up to \a timeout; nullopt on timeout
+    /// or end of file.
+    std::optional<std::string> next(std::chrono::milliseconds timeout);
+    /// Skips lines until one starts with \a prefix; nullopt if none came in \a timeout.
+    std::optional<std::string> waitFor(const std::string& prefix,
+                                       std::chrono::milliseconds timeout);
+    /// True once the writing end is closed and every line was read.
+    bool atEnd() const { return eof_ && buffer_.empty(); }
+
+  private:
+    int fd_ = -1;
+    std::string buffer_;
+    bool eof_ = false;
 };
 
 /// Polls \a condition every 5 ms until it holds or \a timeout passes.
