@@ -605,6 +605,7 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
     SrcState& state = *self->state;
     const Settings& settings = state.active;
     gint64 waitingSinceUs = g_get_monotonic_time();
+    std::string lastProblem;
     for (;;) {
         shmframe::ReaderState readerState;
         int fd = -1;
@@ -654,6 +655,17 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
                                   (nullptr));
                 return GST_FLOW_ERROR;
             default:
+                if (readerState != shmframe::ReaderState::Connected) {
+                    // A writer we cannot use (permissions, protocol version): the reader
+                    // keeps waiting for a usable one, and so do we, within `timeout`.
+                    if (error.message != lastProblem) {
+                        lastProblem = error.message;
+                        GST_ELEMENT_WARNING(
+                            self, RESOURCE, OPEN_READ, ("%s", error.message.c_str()),
+                            ("still waiting for a writer of feed '%s'", settings.feed.c_str()));
+                    }
+                    break;
+                }
                 GST_ELEMENT_ERROR(
                     self, RESOURCE, READ,
                     ("Reading feed '%s' failed: %s", settings.feed.c_str(), error.message.c_str()),
@@ -673,8 +685,9 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
                     ("no writer for feed '%s' (looked in %s)", settings.feed.c_str(),
                      feedDir.c_str()),
                     ("none appeared within the timeout of %" GST_TIME_FORMAT
-                     "; start the writer, check SHMFRAME_DIR, or raise the timeout property",
-                     GST_TIME_ARGS(settings.timeoutNs)));
+                     "; start the writer, check SHMFRAME_DIR, or raise the timeout property%s%s",
+                     GST_TIME_ARGS(settings.timeoutNs),
+                     lastProblem.empty() ? "" : "; last problem: ", lastProblem.c_str()));
                 return GST_FLOW_ERROR;
             }
             wait = std::min(wait, settings.timeoutNs - waited);
