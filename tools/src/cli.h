@@ -58,7 +58,7 @@ Result<PixelFormat> parsePixelFormat(std::string_view text);
 std::string pixelFormatNames();
 
 /// A feed as JSON (the same keys for list and info).
-nlohmann::json feedToJson(const FeedInfo& feed);
+nlohmann::ordered_json feedToJson(const FeedInfo& feed);
 
 /// Seconds since the feed's last publish, or a negative number if it never published.
 double secondsSinceLastPublish(const FeedInfo& feed);

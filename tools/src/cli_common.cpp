@@ -130,9 +130,9 @@ double secondsSinceLastPublish(const FeedInfo& feed) {
     return now > feed.lastPublishNs ? double(now - feed.lastPublishNs) / 1e9 : 0.0;
 }
 
-nlohmann::json feedToJson(const FeedInfo& feed) {
+nlohmann::ordered_json feedToJson(const FeedInfo& feed) {
     const Format& format = feed.format;
-    nlohmann::json planes = nlohmann::json::array();
+    nlohmann::ordered_json planes = nlohmann::ordered_json::array();
     for (std::uint32_t i = 0; i < format.planeCount && i < Format::kMaxPlanes; ++i) {
         planes.push_back({{"offset", format.planes[i].offset},
                           {"stride", format.planes[i].stride},
@@ -158,7 +158,8 @@ nlohmann::json feedToJson(const FeedInfo& feed) {
         {"policy", feed.policy},
         {"published", feed.published},
         {"readers", feed.readers},
-        {"seconds_since_publish", age < 0 ? nlohmann::json(nullptr) : nlohmann::json(age)},
+        {"seconds_since_publish",
+         age < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(age)},
         {"end_of_stream", feed.endOfStream},
         {"pool_bytes", feed.poolBytes},
     };

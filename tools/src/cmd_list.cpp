@@ -26,7 +26,7 @@ std::string ageText(const FeedInfo& feed) {
 int runList(const ListOptions& options) {
     const std::vector<FeedInfo> feeds = listFeeds();
     if (options.json) {
-        nlohmann::json out = nlohmann::json::array();
+        nlohmann::ordered_json out = nlohmann::ordered_json::array();
         for (const FeedInfo& feed : feeds) {
             out.push_back(feedToJson(feed));
         }

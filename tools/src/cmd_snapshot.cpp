@@ -145,12 +145,12 @@ int runSnapshot(const SnapshotOptions& options) {
             return kExitRuntime;
         }
         if (options.json) {
-            nlohmann::json out = {
+            nlohmann::ordered_json out = {
                 {"file", options.file},
                 {"feed", options.feed},
                 {"sequence", meta.sequence},
-                {"pts",
-                 meta.pts == kNoTimestamp ? nlohmann::json(nullptr) : nlohmann::json(meta.pts)},
+                {"pts", meta.pts == kNoTimestamp ? nlohmann::ordered_json(nullptr)
+                                                 : nlohmann::ordered_json(meta.pts)},
                 {"format", std::string(toString(format.pixelFormat))},
                 {"width", format.width},
                 {"height", format.height},

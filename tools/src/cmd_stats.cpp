@@ -87,10 +87,10 @@ Result<ReadWindow> waitInterval(std::optional<Reader>& reader, std::uint64_t dea
     return window;
 }
 
-nlohmann::json toJson(const FeedInfo& feed, double fps, double elapsed,
-                      const std::optional<Reader>& reader, const ReadWindow& window,
-                      double intervalSeconds, ReadMode mode) {
-    nlohmann::json out = {
+nlohmann::ordered_json toJson(const FeedInfo& feed, double fps, double elapsed,
+                              const std::optional<Reader>& reader, const ReadWindow& window,
+                              double intervalSeconds, ReadMode mode) {
+    nlohmann::ordered_json out = {
         {"feed", feed.name},
         {"time", elapsed},
         {"format", std::string(toString(feed.format.pixelFormat))},

@@ -11,7 +11,8 @@
 int main(int argc, char** argv) {
     using namespace shmframe::cli;
 
-    CLI::App app{"shmframe: list, inspect, watch, snapshot and publish shared-memory video feeds"};
+    CLI::App app{"shmframe: list, inspect, watch, snapshot and publish shared-memory video feeds",
+                 "shmframe"};
     app.set_version_flag("--version", std::string("shmframe ") + SHMFRAME_VERSION_STRING +
                                           " (protocol " +
                                           std::to_string(shmframe::kProtocolVersion) + ")");
