@@ -61,6 +61,7 @@ struct SinkState {
     bool discont = true;
     bool copyLogged = false;
     bool dropLogged = false;
+    bool misfitLogged = false;
 
     // The writer as `stats` sees it: its own lock, so reading stats never waits for
     // a render that waits for a slot (policy=lossless).
@@ -263,6 +264,7 @@ gboolean sinkStart(GstBaseSink* base) {
     state.discont = true;
     state.copyLogged = false;
     state.dropLogged = false;
+    state.misfitLogged = false;
     state.published = 0;
     state.copied = 0;
     state.drops = 0;
@@ -443,9 +445,13 @@ GstFlowReturn publishCopy(GstShmFrameSink* self, GstBuffer* buffer,
     GstVideoFrame in;
     if (!gst_video_frame_map(&in, &state.videoInfo, buffer, GST_MAP_READ)) {
         ++state.drops;
-        GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropping a frame that does not fit the caps."),
-                            ("buffer of %" G_GSIZE_FORMAT " bytes for %s",
-                             gst_buffer_get_size(buffer), state.format->describe().c_str()));
+        if (!state.misfitLogged) {
+            state.misfitLogged = true;  // once per stream: the counter tells the rest
+            GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropping frames that do not fit the caps."),
+                                ("buffer of %" G_GSIZE_FORMAT " bytes for %s; stats 'drops' "
+                                 "counts them",
+                                 gst_buffer_get_size(buffer), state.format->describe().c_str()));
+        }
         return GST_FLOW_OK;
     }
     // A temporary view of the slot, so gst_video_frame_copy handles both strides.
