@@ -1,0 +1,683 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Turns the suite's raw records (one JSON line per scenario run) into the report:
+a table on stdout, results.json, PNG plots, and optionally the generated part of
+docs/benchmarks.md. Medians over runs, spread as min..max of the runs' p50, ratios
+against the floors measured in the same run, and each DESIGN.md target met or missed.
+
+Run by tests/bench/run.sh; see there for the options."""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
+
+# Every series, in table order: (name, group, label for plots and tables).
+SERIES = [
+    ("api-block", "latency", "shmframe API, blocking"),
+    ("api-spin", "latency", "shmframe API, spin"),
+    ("gst-shmframe", "gst", "shmframesink → shmframesrc"),
+    ("gst-shm", "gst", "shmsink → shmsrc (stock)"),
+    ("gst-tcp", "gst", "tcpserversink → tcpclientsrc"),
+    ("gst-queue", "gst", "in-process queue (floor)"),
+    ("unix-socket", "latency", "Unix socket, whole frame"),
+    ("floor-futex", "floor", "bare futex wake"),
+    ("floor-eventfd", "floor", "bare eventfd wake"),
+    ("floor-eventfd-epoll", "floor", "eventfd wake via epoll"),
+    ("floor-dgram-epoll", "floor", "datagram socket wake via epoll"),
+    ("memcpy", "floor", "memcpy of one frame"),
+    ("saturation", "saturation", "saturation (writer only stamps)"),
+    ("fanout-1", "fanout", "fan-out, 1 reader"),
+    ("fanout-2", "fanout", "fan-out, 2 readers"),
+    ("fanout-4", "fanout", "fan-out, 4 readers"),
+    ("fanout-8", "fanout", "fan-out, 8 readers"),
+]
+LABELS = {name: label for name, _, label in SERIES}
+GROUPS = {name: group for name, group, _ in SERIES}
+# Scenarios that need only the library: they must produce numbers.
+LIBRARY_ONLY = {"api-block", "api-spin", "unix-socket", "floor-futex", "floor-eventfd",
+                "floor-eventfd-epoll", "floor-dgram-epoll", "memcpy", "saturation",
+                "fanout-1", "fanout-2", "fanout-4", "fanout-8"}
+
+BEGIN_MARK = "<!-- BEGIN GENERATED: tests/bench/run.sh --update-doc -->"
+END_MARK = "<!-- END GENERATED -->"
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def size_label(width, height):
+    return f"{width}x{height}" if width else "-"
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    if abs(value) >= 10000:
+        return f"{value / 1000:.1f} ms"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}"
+
+
+def load_records(path):
+    records = []
+    with open(path, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                print(f"report: {path}:{number}: not JSON ({error}); ignored", file=sys.stderr)
+                continue
+            if isinstance(record, dict) and "series" in record:
+                records.append(record)
+    return records
+
+
+def group_records(records):
+    """Runs of the same series, format, size together; keyed in table order."""
+    groups = {}
+    for record in records:
+        key = (record["series"], record.get("format") or "", int(record.get("width") or 0),
+               int(record.get("height") or 0))
+        groups.setdefault(key, []).append(record)
+    order = {name: index for index, (name, _, _) in enumerate(SERIES)}
+    return dict(sorted(groups.items(),
+                       key=lambda item: (order.get(item[0][0], 99), item[0][1] != "RGBA",
+                                         item[0][1], item[0][2] * item[0][3])))
+
+
+def summarize_group(key, runs):
+    series, fmt_name, width, height = key
+    measured = [r for r in runs if "skipped" not in r and r.get("latency_us", {}).get("count")]
+    summary = {
+        "series": series,
+        "label": LABELS.get(series, series),
+        "group": GROUPS.get(series, runs[0].get("group", "")),
+        "transport": runs[0].get("transport", LABELS.get(series, series)),
+        "format": fmt_name,
+        "width": width,
+        "height": height,
+        "runs": len(runs),
+        "measured_runs": len(measured),
+    }
+    skipped = sorted({r["skipped"] for r in runs if "skipped" in r})
+    if skipped:
+        summary["skipped"] = "; ".join(skipped)
+    if not measured:
+        return summary
+    lat = [r["latency_us"] for r in measured]
+    p50s = [l["p50"] for l in lat]
+    p99s = [l["p99"] for l in lat]
+    summary.update({
+        "p50_us": median(p50s),
+        "p90_us": median([l["p90"] for l in lat]),
+        "p99_us": median(p99s),
+        "p50_spread_us": [min(p50s), max(p50s)],
+        "p99_spread_us": [min(p99s), max(p99s)],
+        "frames_per_run": [l["count"] for l in lat],
+        "frames_sent_per_run": [r.get("frames") for r in measured],
+        "lost_total": sum(int(r.get("lost", 0) or 0) for r in measured),
+        "fps_target": measured[0].get("fps_target"),
+        "fps_achieved": median([r.get("fps_achieved") for r in measured]),
+    })
+    for field in ("writer_cpu_us", "reader_cpu_us", "process_cpu_us", "writer_minflt",
+                  "reader_minflt", "writer_majflt", "reader_majflt", "reader_fps", "gb_per_s",
+                  "sink_copied", "reader_copies", "bad_stamps"):
+        values = [r.get(field) for r in measured if isinstance(r.get(field), (int, float))
+                  and r.get(field) >= 0]
+        if values:
+            summary[field] = median(values)
+    calls = [r["publish_call_us"]["p50"] for r in measured if r.get("publish_call_us")]
+    if calls:
+        summary["publish_call_p50_us"] = median(calls)
+    endings = sorted({r.get("ending") for r in measured if r.get("ending")} - {"complete"})
+    if endings:
+        summary["endings"] = endings
+    # Pooled quantiles (equal weight per run) for the CDF.
+    pooled = sorted(v for l in lat for v in l.get("quantiles", []))
+    if pooled:
+        summary["cdf_us"] = pooled[:: max(1, len(pooled) // 400)]
+    if series.startswith("fanout"):
+        per_reader = [pr for r in measured for pr in r.get("per_reader", [])]
+        if per_reader:
+            summary["reader_p50_worst_us"] = median(
+                [max(pr["p50"] for pr in r["per_reader"]) for r in measured
+                 if r.get("per_reader")])
+            summary["reader_p99_worst_us"] = median(
+                [max(pr["p99"] for pr in r["per_reader"]) for r in measured
+                 if r.get("per_reader")])
+    return summary
+
+
+def find(summaries, series, width=0, height=0, fmt_name=None):
+    for s in summaries:
+        if s["series"] == series and s["width"] == width and s["height"] == height and \
+                (fmt_name is None or s["format"] == fmt_name) and "p50_us" in s:
+            return s
+    return None
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def evaluate(summaries, quick):
+    """Ratios against the floors and the DESIGN.md targets, met or missed."""
+    ratios = {}
+    targets = []
+    futex = find(summaries, "floor-futex")
+    eventfd = find(summaries, "floor-eventfd")
+    epoll_eventfd = find(summaries, "floor-eventfd-epoll")
+    dgram = find(summaries, "floor-dgram-epoll")
+    floor_p50 = min([f["p50_us"] for f in (futex, eventfd) if f] or [None]) \
+        if (futex or eventfd) else None
+    floor_p99 = min([f["p99_us"] for f in (futex, eventfd) if f] or [None]) \
+        if (futex or eventfd) else None
+    sizes = [(w, h) for (w, h) in SIZES if find(summaries, "api-block", w, h, "RGBA")]
+
+    def target(name, goal, value, met, detail):
+        targets.append({"target": name, "goal": goal, "value": value,
+                        "met": met, "detail": detail})
+
+    for (w, h) in sizes:
+        block = find(summaries, "api-block", w, h, "RGBA")
+        label = size_label(w, h)
+        ratios[f"api-block p50 / best bare wake p50 @ {label}"] = ratio(block["p50_us"], floor_p50)
+        ratios[f"api-block p99 / best bare wake p99 @ {label}"] = ratio(block["p99_us"], floor_p99)
+        if dgram:
+            ratios[f"api-block p50 / dgram-socket wake p50 @ {label}"] = ratio(
+                block["p50_us"], dgram["p50_us"])
+    if sizes and floor_p50:
+        worst_p50 = max(ratio(find(summaries, "api-block", w, h, "RGBA")["p50_us"], floor_p50)
+                        for (w, h) in sizes)
+        worst_p99 = max(ratio(find(summaries, "api-block", w, h, "RGBA")["p99_us"], floor_p99)
+                        for (w, h) in sizes)
+        target("Blocking p50 vs bare futex/eventfd wake", "≤ 1.5x", worst_p50, worst_p50 <= 1.5,
+               f"worst size: {worst_p50:.2f}x of {floor_p50:.1f} µs")
+        target("Blocking p99 vs bare futex/eventfd wake", "≤ 3x", worst_p99, worst_p99 <= 3.0,
+               f"worst size: {worst_p99:.2f}x of {floor_p99:.1f} µs")
+    for series in ("api-block", "api-spin", "gst-shmframe"):
+        small = find(summaries, series, 1280, 720, "RGBA")
+        big = find(summaries, series, 3840, 2160, "RGBA")
+        if small and big:
+            flat = ratio(big["p50_us"], small["p50_us"])
+            ratios[f"{series} p50 4K / 720p"] = flat
+            if series == "api-block":
+                target("Flat in frame size (blocking p50, 4K / 720p)", "≤ 1.2", flat,
+                       flat <= 1.2, f"{big['p50_us']:.1f} µs vs {small['p50_us']:.1f} µs")
+    spins = [find(summaries, "api-spin", w, h, "RGBA") for (w, h) in SIZES]
+    spins = [s for s in spins if s]
+    if spins:
+        worst = max(s["p50_us"] for s in spins)
+        target("Spin mode p50", "< 2 µs", worst, worst < 2.0,
+               "worst size; " + ", ".join(f"{size_label(s['width'], s['height'])}: "
+                                           f"{s['p50_us']:.1f} µs" for s in spins))
+    api = [find(summaries, "api-block", w, h, "RGBA") for (w, h) in SIZES]
+    api = [s for s in api if s]
+    if api:
+        writer_cpu = max(s.get("writer_cpu_us", 0) for s in api)
+        reader_cpu = max(s.get("reader_cpu_us", 0) for s in api)
+        target("Writer CPU per publish (blocking reader)", "a few µs, flat in size", writer_cpu,
+               writer_cpu <= 5.0,
+               ", ".join(f"{size_label(s['width'], s['height'])}: {s.get('writer_cpu_us', 0):.1f}"
+                         for s in api) + " µs")
+        target("Reader CPU per frame (blocking)", "a few µs, flat in size", reader_cpu,
+               reader_cpu <= 5.0,
+               ", ".join(f"{size_label(s['width'], s['height'])}: {s.get('reader_cpu_us', 0):.1f}"
+                         for s in api) + " µs")
+        faults = max(max(s.get("writer_minflt", 0), s.get("reader_minflt", 0),
+                         s.get("writer_majflt", 0), s.get("reader_majflt", 0)) for s in api)
+        target("Page faults per frame once running (API, writer and reader)", "0", faults,
+               faults == 0, f"max minor+major faults per frame: {faults:g}")
+    for (w, h) in SIZES:
+        ours = find(summaries, "gst-shmframe", w, h, "RGBA")
+        queue = find(summaries, "gst-queue", w, h, "RGBA")
+        stock = find(summaries, "gst-shm", w, h, "RGBA")
+        tcp = find(summaries, "gst-tcp", w, h, "RGBA")
+        label = size_label(w, h)
+        if ours and queue:
+            ratios[f"gst-shmframe p50 / in-process queue p50 @ {label}"] = ratio(
+                ours["p50_us"], queue["p50_us"])
+        if ours and stock:
+            ratios[f"stock shm p50 / gst-shmframe p50 @ {label}"] = ratio(
+                stock["p50_us"], ours["p50_us"])
+            if ours.get("reader_cpu_us") and stock.get("reader_cpu_us"):
+                ratios[f"shmframesrc / shmsrc reader CPU @ {label}"] = ratio(
+                    ours["reader_cpu_us"], stock["reader_cpu_us"])
+        if tcp and ours:
+            ratios[f"tcp p50 / gst-shmframe p50 @ {label}"] = ratio(tcp["p50_us"], ours["p50_us"])
+    big = (3840, 2160) if find(summaries, "gst-shmframe", 3840, 2160) else \
+        (1280, 720) if quick else None
+    if big:
+        w, h = big
+        ours = find(summaries, "gst-shmframe", w, h, "RGBA")
+        queue = find(summaries, "gst-queue", w, h, "RGBA")
+        stock = find(summaries, "gst-shm", w, h, "RGBA")
+        where = size_label(w, h)
+        if ours and queue:
+            r = ratio(ours["p50_us"], queue["p50_us"])
+            target(f"GStreamer pair p50 vs in-process queue ({where})", "≤ 1.2x", r, r <= 1.2,
+                   f"{ours['p50_us']:.1f} µs vs {queue['p50_us']:.1f} µs")
+        if ours and stock:
+            r = ratio(stock["p50_us"], ours["p50_us"])
+            target(f"Stock shmsink/shmsrc p50 / GStreamer pair p50 ({where})", "≥ 2.5x", r,
+                   r >= 2.5, f"{stock['p50_us']:.1f} µs vs {ours['p50_us']:.1f} µs")
+            if ours.get("reader_cpu_us") and stock.get("reader_cpu_us"):
+                r = ratio(ours["reader_cpu_us"], stock["reader_cpu_us"])
+                target(f"shmframesrc reader CPU / shmsrc reader CPU ({where})", "≤ 1/3", r,
+                       r <= 1 / 3, f"{ours['reader_cpu_us']:.0f} µs vs "
+                                   f"{stock['reader_cpu_us']:.0f} µs per frame (whole process)")
+    copied = [s.get("sink_copied") for s in summaries
+              if s["series"] == "gst-shmframe" and s.get("sink_copied") is not None]
+    if copied:
+        total = max(copied)
+        target("Zero pixel copies when upstream uses the sink's pool (shmframesink stats)",
+               "0 copied", total, total == 0, f"max frames copied in a run: {total:g}")
+    for (w, h) in SIZES:
+        tcp = find(summaries, "gst-tcp", w, h, "RGBA")
+        if tcp:
+            ratios[f"tcp achieved fps @ {size_label(w, h)}"] = tcp.get("fps_achieved")
+    return ratios, targets
+
+
+def machine_info(meta):
+    info = {"nproc": os.cpu_count(), "kernel": platform.release(),
+            "machine": platform.machine()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as stream:
+            info["loadavg_end"] = " ".join(stream.read().split()[:3])
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as stream:
+            info["memory"] = stream.readline().split(":", 1)[1].strip()
+    except OSError:
+        pass
+    info.update(meta)
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        info["commit"] = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True,
+                                        timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def load_micro(path):
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8") as stream:
+            data = json.load(stream)
+    except (OSError, json.JSONDecodeError):
+        return []
+    rows = []
+    for bench in data.get("benchmarks", []):
+        rows.append({"name": bench.get("name"), "label": bench.get("label", ""),
+                     "real_ns": bench.get("real_time") * (1000 if bench.get("time_unit") == "us"
+                                                          else 1),
+                     "cpu_ns": bench.get("cpu_time") * (1000 if bench.get("time_unit") == "us"
+                                                        else 1),
+                     "error": bench.get("error_message")})
+    return rows
+
+
+# --- text output ----------------------------------------------------------------------
+
+TABLE_HEADER = ["scenario", "format / size", "p50 µs", "p90 µs", "p99 µs", "p50 spread",
+                "frames×runs", "lost", "fps", "writer CPU µs", "reader CPU µs",
+                "faults/frame w/r"]
+
+
+def table_rows(summaries):
+    rows = []
+    for s in summaries:
+        where = f"{s['format']} {size_label(s['width'], s['height'])}".strip() \
+            if s["width"] else "-"
+        if "p50_us" not in s:
+            rows.append([s["label"], where, "skipped: " + s.get("skipped", "no data")] +
+                        [""] * (len(TABLE_HEADER) - 3))
+            continue
+        spread = s["p50_spread_us"]
+        frames = s["frames_per_run"]
+        frames_text = f"{min(frames)}×{len(frames)}" if min(frames) == max(frames) else \
+            f"{min(frames)}–{max(frames)}×{len(frames)}"
+        fps = s.get("fps_achieved")
+        fps_text = "–" if not fps else f"{fps:.0f}"
+        if s.get("fps_target"):
+            fps_text += f"/{s['fps_target']}"
+        if s["series"] == "saturation":
+            fps_text = f"{fps:.0f} pub, {s.get('reader_fps', 0):.0f} read"
+        writer_cpu = s.get("writer_cpu_us")
+        reader_cpu = s.get("reader_cpu_us", s.get("process_cpu_us"))
+        faults = "–"
+        if "writer_minflt" in s or "reader_minflt" in s:
+            faults = f"{s.get('writer_minflt', 0):.2g}/{s.get('reader_minflt', 0):.2g}"
+        rows.append([s["label"], where, fmt(s["p50_us"]), fmt(s["p90_us"]), fmt(s["p99_us"]),
+                     f"{fmt(spread[0])}–{fmt(spread[1])}", frames_text,
+                     str(s.get("lost_total", 0)), fps_text, fmt(writer_cpu), fmt(reader_cpu),
+                     faults])
+    return rows
+
+
+def print_table(summaries, ratios, targets):
+    rows = [TABLE_HEADER] + table_rows(summaries)
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(TABLE_HEADER))]
+    for index, row in enumerate(rows):
+        print("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+    print()
+    print("Ratios (same run):")
+    for name, value in ratios.items():
+        print(f"  {name}: {'–' if value is None else f'{value:.2f}'}")
+    print()
+    print("DESIGN.md targets:")
+    for t in targets:
+        verdict = "met   " if t["met"] else "MISSED"
+        print(f"  [{verdict}] {t['target']}: goal {t['goal']}; {t['detail']}")
+
+
+def markdown(summaries, ratios, targets, info, micro, args):
+    lines = []
+    lines.append(f"Run of `{args.command}` on {info.get('started', '?')}"
+                 f" (commit {info.get('commit') or '?'}), {args.runs} run(s) per scenario,"
+                 f" {args.elapsed} s in all.")
+    lines.append("")
+    lines.append(f"Machine: {info.get('nproc')} × {info.get('cpu', '?')}, kernel "
+                 f"{info.get('kernel')}, {info.get('memory', '?')} RAM; load average "
+                 f"{info.get('loadavg_start', '?')} at the start, "
+                 f"{info.get('loadavg_end', '?')} at the end.")
+    lines.append("")
+    lines.append("| " + " | ".join(TABLE_HEADER) + " |")
+    lines.append("|" + "|".join("---" for _ in TABLE_HEADER) + "|")
+    for row in table_rows(summaries):
+        lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
+    lines.append("")
+    lines.append("**Ratios (same run)**")
+    lines.append("")
+    for name, value in ratios.items():
+        lines.append(f"- {name}: {'–' if value is None else f'{value:.2f}'}")
+    lines.append("")
+    lines.append("**DESIGN.md targets**")
+    lines.append("")
+    lines.append("| target | goal | measured | verdict |")
+    lines.append("|---|---|---|---|")
+    for t in targets:
+        lines.append(f"| {t['target']} | {t['goal']} | {t['detail']} | "
+                     f"{'met' if t['met'] else '**missed**'} |")
+    if micro:
+        lines.append("")
+        lines.append("**Micro-benchmarks** (Google Benchmark, one process, no wake-ups)")
+        lines.append("")
+        lines.append("| benchmark | frame | wall ns | CPU ns |")
+        lines.append("|---|---|---|---|")
+        for m in micro:
+            lines.append(f"| {m['name'].split('/')[0]} | {m['label']} | {m['real_ns']:.0f} | "
+                         f"{m['cpu_ns']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def update_doc(path, text):
+    try:
+        with open(path, encoding="utf-8") as stream:
+            doc = stream.read()
+    except OSError as error:
+        print(f"report: cannot read {path}: {error}", file=sys.stderr)
+        return False
+    begin = doc.find(BEGIN_MARK)
+    end = doc.find(END_MARK)
+    if begin < 0 or end < begin:
+        print(f"report: {path} has no generated section ({BEGIN_MARK} ... {END_MARK})",
+              file=sys.stderr)
+        return False
+    doc = doc[:begin + len(BEGIN_MARK)] + "\n" + text + doc[end:]
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(doc)
+    return True
+
+
+# --- plots ---------------------------------------------------------------------------
+
+PLOT_SERIES = ["api-block", "api-spin", "gst-shmframe", "gst-shm", "gst-tcp", "gst-queue",
+               "unix-socket", "memcpy"]
+
+
+def plot(summaries, directory):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report: matplotlib not available: no plots", file=sys.stderr)
+        return []
+    written = []
+    styles = {"api-block": ("C0", "o"), "api-spin": ("C1", "s"), "gst-shmframe": ("C2", "^"),
+              "gst-shm": ("C3", "v"), "gst-tcp": ("C4", "D"), "gst-queue": ("C5", "x"),
+              "unix-socket": ("C6", "P"), "memcpy": ("C7", "*")}
+
+    # Latency against frame size, p50 and p99, one line per transport.
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    for ax, key, title in ((axes[0], "p50_us", "p50"), (axes[1], "p99_us", "p99")):
+        for series in PLOT_SERIES:
+            points = [s for s in summaries if s["series"] == series and s["format"] == "RGBA"
+                      and key in s]
+            if not points:
+                continue
+            points.sort(key=lambda s: s["width"] * s["height"])
+            xs = [s["width"] * s["height"] * 4 / 1e6 for s in points]
+            ys = [s[key] for s in points]
+            color, marker = styles[series]
+            if key == "p50_us":
+                low = [y - s["p50_spread_us"][0] for y, s in zip(ys, points)]
+                high = [s["p50_spread_us"][1] - y for y, s in zip(ys, points)]
+                ax.errorbar(xs, ys, yerr=[low, high], color=color, marker=marker,
+                            capsize=3, label=LABELS[series])
+            else:
+                ax.plot(xs, ys, color=color, marker=marker, label=LABELS[series])
+        for floor, style in (("floor-futex", ":"), ("floor-eventfd", "--")):
+            f = find(summaries, floor)
+            if f:
+                ax.axhline(f[key], color="grey", linestyle=style, linewidth=1,
+                           label=LABELS[floor])
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("frame size, MB (RGBA 720p, 1080p, 4K)")
+        ax.set_title(f"publish → first pixel read, {title}")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("latency, µs (log)")
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
+    path = os.path.join(directory, "latency_vs_size.png")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    written.append(path)
+
+    # CDF at the largest size measured.
+    measured_sizes = sorted({(s["width"], s["height"]) for s in summaries
+                             if s["width"] and "cdf_us" in s}, key=lambda wh: wh[0] * wh[1])
+    if measured_sizes:
+        w, h = measured_sizes[-1]
+        fig, ax = plt.subplots(figsize=(8, 4.6))
+        for series in PLOT_SERIES:
+            s = find(summaries, series, w, h, "RGBA")
+            if not s or "cdf_us" not in s or series == "memcpy":
+                continue
+            values = s["cdf_us"]
+            ys = [(i + 1) / len(values) for i in range(len(values))]
+            color, _ = styles[series]
+            ax.step(values, ys, where="post", color=color, label=LABELS[series])
+        for floor, style in (("floor-futex", ":"), ("floor-eventfd", "--")):
+            f = find(summaries, floor)
+            if f and "cdf_us" in f:
+                values = f["cdf_us"]
+                ax.step(values, [(i + 1) / len(values) for i in range(len(values))],
+                        where="post", color="grey", linestyle=style, label=LABELS[floor])
+        ax.set_xscale("log")
+        ax.set_xlabel("latency, µs (log)")
+        ax.set_ylabel("fraction of frames")
+        ax.set_title(f"latency distribution at {w}x{h} RGBA (all runs pooled)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+        fig.tight_layout()
+        path = os.path.join(directory, "latency_cdf_4k.png" if (w, h) == (3840, 2160)
+                            else f"latency_cdf_{w}x{h}.png")
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+
+    # Fan-out: writer CPU per publish and reader latency against the number of readers.
+    fan = sorted([s for s in summaries if s["series"].startswith("fanout") and "p50_us" in s],
+                 key=lambda s: int(s["series"].split("-")[1]))
+    if fan:
+        readers = [int(s["series"].split("-")[1]) for s in fan]
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+        left.plot(readers, [s.get("writer_cpu_us", 0) for s in fan], "o-", color="C0",
+                  label="writer CPU per publish")
+        left.plot(readers, [s.get("publish_call_p50_us", 0) for s in fan], "s--", color="C1",
+                  label="publish() wall time, p50")
+        left.set_xlabel("readers")
+        left.set_ylabel("µs")
+        left.set_xscale("log", base=2)
+        left.set_xticks(readers, [str(r) for r in readers])
+        left.set_title("writer cost per frame")
+        left.grid(True, alpha=0.3)
+        left.legend(fontsize=8)
+        right.plot(readers, [s["p50_us"] for s in fan], "o-", color="C2", label="p50, all readers")
+        right.plot(readers, [s["p99_us"] for s in fan], "v-", color="C3", label="p99, all readers")
+        if all("reader_p50_worst_us" in s for s in fan):
+            right.plot(readers, [s["reader_p50_worst_us"] for s in fan], "o:", color="C2",
+                       label="p50, slowest reader")
+        right.set_xlabel("readers")
+        right.set_ylabel("latency, µs")
+        right.set_xscale("log", base=2)
+        right.set_yscale("log")
+        right.set_xticks(readers, [str(r) for r in readers])
+        right.set_title(f"each reader's latency ({fan[0]['width']}x{fan[0]['height']}, blocking)")
+        right.grid(True, which="both", alpha=0.3)
+        right.legend(fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(directory, "fanout.png")
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def check(summaries, quick):
+    """Every scenario present; those that need only the library measured."""
+    problems = []
+    present = {s["series"] for s in summaries}
+    for name, _, _ in SERIES:
+        if name not in present:
+            problems.append(f"scenario {name} is missing from the results")
+    for s in summaries:
+        if "p50_us" not in s:
+            if s["series"] in LIBRARY_ONLY:
+                problems.append(f"{s['series']} {size_label(s['width'], s['height'])} did not "
+                                f"run: {s.get('skipped', 'no data')}")
+            else:
+                print(f"report: note: {s['series']} {size_label(s['width'], s['height'])} "
+                      f"skipped: {s.get('skipped', 'no data')}", file=sys.stderr)
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--plots", required=True)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--elapsed", type=int, default=0)
+    parser.add_argument("--command", default="tests/bench/run.sh")
+    parser.add_argument("--meta")
+    parser.add_argument("--micro")
+    parser.add_argument("--gst-check")
+    parser.add_argument("--update-doc")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+
+    records = load_records(args.records)
+    meta = {}
+    if args.meta and os.path.exists(args.meta):
+        try:
+            with open(args.meta, encoding="utf-8") as stream:
+                meta = json.load(stream).get("meta", {})
+        except (OSError, json.JSONDecodeError):
+            meta = {}
+    info = machine_info(meta)
+    if args.gst_check and os.path.exists(args.gst_check):
+        with open(args.gst_check, encoding="utf-8") as stream:
+            try:
+                info["gstreamer"] = json.load(stream).get("gstreamer")
+            except json.JSONDecodeError:
+                pass
+    summaries = [summarize_group(key, runs) for key, runs in group_records(records).items()]
+    ratios, targets = evaluate(summaries, args.quick)
+    micro = load_micro(args.micro)
+
+    print_table(summaries, ratios, targets)
+    plots = plot(summaries, args.plots)
+    results = {
+        "command": args.command,
+        "quick": args.quick,
+        "runs": args.runs,
+        "elapsed_s": args.elapsed,
+        "machine": info,
+        "scenarios": summaries,
+        "ratios": ratios,
+        "targets": targets,
+        "micro": micro,
+        "plots": [os.path.basename(p) for p in plots],
+        "records": records,
+    }
+    results_path = os.path.join(args.out, "results.json")
+    with open(results_path, "w", encoding="utf-8") as stream:
+        json.dump(results, stream, indent=1, ensure_ascii=False)
+    print()
+    print(f"results: {results_path}")
+    for path in plots:
+        print(f"plot:    {path}")
+    text = markdown(summaries, ratios, targets, info, micro, args)
+    with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as stream:
+        stream.write(text)
+    if args.update_doc:
+        if update_doc(args.update_doc, text):
+            print(f"updated: {args.update_doc}")
+    if args.check:
+        problems = check(summaries, args.quick)
+        if problems:
+            for problem in problems:
+                print(f"check: {problem}", file=sys.stderr)
+            return 1
+        print("check: every scenario reported")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
