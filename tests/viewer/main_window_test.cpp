@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The window: grid of feeds, picker to grid, --snapshot / --after-frames, options.
+#include <QFile>
+#include <QGridLayout>
+#include <QSet>
+
+#include <gtest/gtest.h>
+
+#include "feed_picker.h"
+#include "main_window.h"
+#include "test_support.h"
+#include "viewer_test_support.h"
+
+namespace shmframe::viewer {
+namespace {
+
+using namespace std::chrono_literals;
+using test::PatternWriter;
+using test::waitFor;
+
+Format barsFormat(PixelFormat pixelFormat) {
+    auto format = Format::make(pixelFormat, 320, 240, {100, 1});
+    EXPECT_TRUE(format);
+    return *format;
+}
+
+ViewerOptions parse(QStringList args) {
+    args.prepend(QStringLiteral("shmframe-viewer"));
+    auto options = parseViewerOptions(args);
+    EXPECT_TRUE(options) << options.error().message;
+    return options ? *options : ViewerOptions{};
+}
+
+std::string parseError(QStringList args) {
+    args.prepend(QStringLiteral("shmframe-viewer"));
+    auto options = parseViewerOptions(args);
+    EXPECT_FALSE(options);
+    return options ? std::string() : options.error().message;
+}
+
+TEST(ViewerOptions, ParsesEveryOption) {
+    const ViewerOptions o =
+        parse({"cam0", "cam1", "--snapshot", "out.png", "--after-frames", "5", "--timeout", "2.5",
+               "--fullscreen", "--overlay", "--inspector", "--painter", "qimage", "--stats-file",
+               "s.json", "--window-size", "800x600"});
+    EXPECT_EQ(o.feeds, QStringList({"cam0", "cam1"}));
+    EXPECT_EQ(o.snapshotPath, QStringLiteral("out.png"));
+    EXPECT_EQ(o.afterFrames, 5u);
+    EXPECT_EQ(o.timeout, 2500ms);
+    EXPECT_TRUE(o.fullscreen && o.overlay && o.inspector);
+    EXPECT_EQ(o.painter, PainterKind::QImage);
+    EXPECT_EQ(o.statsPath, QStringLiteral("s.json"));
+    EXPECT_EQ(o.windowSize, QSize(800, 600));
+    EXPECT_EQ(parse({"cam0", "--snapshot", "x.png"}).afterFrames, 1u);
+}
+
+TEST(ViewerOptions, BadValuesAreRefusedWithAMessageNamingTheOption) {
+    EXPECT_NE(parseError({"cam0", "--after-frames", "ten"}).find("--after-frames"),
+              std::string::npos);
+    EXPECT_NE(parseError({"cam0", "--after-frames", "0"}).find("--after-frames"),
+              std::string::npos);
+    EXPECT_NE(parseError({"cam0", "--painter", "vulkan"}).find("--painter"), std::string::npos);
+    EXPECT_NE(parseError({"--snapshot", "x.png"}).find("at least one FEED"), std::string::npos);
+    EXPECT_NE(parseError({"cam0", "--timeout", "-1"}).find("--timeout"), std::string::npos);
+    EXPECT_NE(parseError({"cam0", "--window-size", "big"}).find("--window-size"),
+              std::string::npos);
+    EXPECT_NE(parseError({"--no-such-option"}).find("no-such-option"), std::string::npos);
+}
+
+TEST(MainWindow, ShowsSeveralFeedsInAGrid) {
+    shmframe::test::TempFeedDir dir;
+    auto a = PatternWriter::start("a", barsFormat(PixelFormat::RGBA));
+    auto b = PatternWriter::start("b", barsFormat(PixelFormat::NV12));
+    auto c = PatternWriter::start("c", barsFormat(PixelFormat::GRAY8));
+    ASSERT_TRUE(a && b && c);
+    ViewerOptions options = parse({"a", "b", "c"});
+    MainWindow window(options);
+    window.show();
+    ASSERT_EQ(window.views().size(), 3);
+    ASSERT_TRUE(waitFor([&] {
+        for (FeedView* view : window.views())
+            if (view->framesPainted() < 1)
+                return false;
+        return true;
+    }));
+    // 2x2 grid: a b / c.
+    auto* grid = qobject_cast<QGridLayout*>(window.viewArea()->layout());
+    ASSERT_NE(grid, nullptr);
+    int row = -1, column = -1, rowSpan = 0, columnSpan = 0;
+    grid->getItemPosition(grid->indexOf(window.views()[2]), &row, &column, &rowSpan, &columnSpan);
+    EXPECT_EQ(row, 1);
+    EXPECT_EQ(column, 0);
+    EXPECT_EQ(window.currentView(), window.views()[0]);
+    EXPECT_TRUE(window.views()[0]->viewfinder()->decoration().highlighted);
+}
+
+TEST(MainWindow, PickingAFeedOpensIt) {
+    shmframe::test::TempFeedDir dir;
+    auto cam = PatternWriter::start("cam", barsFormat(PixelFormat::RGB));
+    ASSERT_TRUE(cam);
+    MainWindow window(parse({}));
+    window.show();
+    ASSERT_NE(window.picker(), nullptr);
+    ASSERT_TRUE(waitFor([&] { return window.picker()->listedFeeds().contains("cam"); }));
+    Q_EMIT window.picker()->feedsChosen({"cam"});
+    ASSERT_EQ(window.views().size(), 1);
+    ASSERT_TRUE(waitFor([&] { return window.views()[0]->framesPainted() >= 1; }));
+}
+
+TEST(MainWindow, SnapshotAfterFramesWritesWhatTheWindowShowsAndFinishes) {
+    shmframe::test::TempFeedDir dir;
+    auto cam = PatternWriter::start("cam", barsFormat(PixelFormat::BGRx));
+    ASSERT_TRUE(cam);
+    const QString path = QString::fromStdString(dir.path() + "/shot.png");
+    MainWindow window(parse({"cam", "--snapshot", path, "--after-frames", "3"}));
+    int exitCode = -1;
+    QObject::connect(&window, &MainWindow::finished, [&](int code) { exitCode = code; });
+    window.show();
+    ASSERT_TRUE(waitFor([&] { return exitCode >= 0; }));
+    EXPECT_EQ(exitCode, 0);
+    EXPECT_GE(window.views()[0]->framesPainted(), 3u);
+    QImage shot(path);
+    ASSERT_FALSE(shot.isNull());
+    EXPECT_EQ(shot.size(), window.viewArea()->size());
+    // Every bar colour appears on the middle row of what was on screen.
+    shot = shot.convertToFormat(QImage::Format_RGB32);
+    QSet<QRgb> seen;
+    for (int x = 0; x < shot.width(); ++x)
+        seen.insert(shot.pixel(x, shot.height() / 2));
+    for (int bar = 0; bar < test::kBars; ++bar)
+        EXPECT_TRUE(seen.contains(test::barColor(bar))) << "bar " << bar;
+}
+
+TEST(MainWindow, SnapshotOfAFeedThatNeverComesFailsWithAMessage) {
+    shmframe::test::TempFeedDir dir;
+    const QString path = QString::fromStdString(dir.path() + "/never.png");
+    MainWindow window(parse({"nobody", "--snapshot", path, "--timeout", "0.3"}));
+    int exitCode = -1;
+    QObject::connect(&window, &MainWindow::finished, [&](int code) { exitCode = code; });
+    window.show();
+    ASSERT_TRUE(waitFor([&] { return exitCode >= 0; }));
+    EXPECT_NE(exitCode, 0);
+    EXPECT_FALSE(QFile::exists(path));
+}
+
+TEST(MainWindow, SnapshotToAnUnwritablePlaceFailsWithAMessage) {
+    shmframe::test::TempFeedDir dir;
+    auto cam = PatternWriter::start("cam", barsFormat(PixelFormat::RGBA));
+    ASSERT_TRUE(cam);
+    const QString path = QString::fromStdString(dir.path() + "/no/such/dir/shot.png");
+    MainWindow window(parse({"cam", "--snapshot", path}));
+    int exitCode = -1;
+    QObject::connect(&window, &MainWindow::finished, [&](int code) { exitCode = code; });
+    window.show();
+    ASSERT_TRUE(waitFor([&] { return exitCode >= 0; }));
+    EXPECT_EQ(exitCode, 2);
+}
+
+TEST(MainWindow, StatsAreJsonWithLatencyAndFrameCounts) {
+    shmframe::test::TempFeedDir dir;
+    auto cam = PatternWriter::start("cam", barsFormat(PixelFormat::RGBA));
+    ASSERT_TRUE(cam);
+    MainWindow window(parse({"cam", "--after-frames", "40"}));
+    int exitCode = -1;
+    QObject::connect(&window, &MainWindow::finished, [&](int code) { exitCode = code; });
+    window.show();
+    ASSERT_TRUE(waitFor([&] { return exitCode >= 0; }));
+    ASSERT_EQ(exitCode, 0);
+    const QByteArray json = window.statsJson();
+    EXPECT_TRUE(json.contains("\"frames_painted\"")) << json.toStdString();
+    EXPECT_TRUE(json.contains("\"publish_to_paint_ns\"")) << json.toStdString();
+    EXPECT_TRUE(json.contains("\"cpu_ns_per_painted_frame\"")) << json.toStdString();
+}
+
+}  // namespace
+}  // namespace shmframe::viewer

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// YUV -> RGB on the CPU, colour spaces, and the pixel inspector's readings.
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "frame_image.h"
+#include "pixel_probe.h"
+#include "test_pattern.h"
+#include "yuv_convert.h"
+
+namespace shmframe::viewer {
+namespace {
+
+using test::closeTo;
+
+Format formatOf(PixelFormat pixelFormat, std::uint32_t width, std::uint32_t height,
+                std::string caps = {}) {
+    auto format = Format::make(pixelFormat, width, height, {30, 1});
+    EXPECT_TRUE(format) << format.error().message;
+    format->caps = std::move(caps);
+    return *format;
+}
+
+// A frame in local memory with the bars in it.
+struct LocalFrame {
+    explicit LocalFrame(const Format& f) : format(f), bytes(f.frameSize) {
+        test::WritablePlanes writable{};
+        for (std::uint32_t p = 0; p < format.planeCount; ++p) {
+            writable[p] =
+                std::span<std::byte>(bytes).subspan(format.planes[p].offset, format.planes[p].size);
+            planes[p] = writable[p];
+        }
+        test::fillBars(format, writable);
+    }
+    Format format;
+    std::vector<std::byte> bytes;
+    FramePlanes planes{};
+};
+
+TEST(YuvConvert, Bt601LimitedWhiteBlackAndRedBecomeTheirRgb) {
+    const YuvCoefficients c = yuvCoefficients({YuvMatrix::Bt601, YuvRange::Limited});
+    EXPECT_EQ(yuvToRgb(235, 128, 128, c), qRgb(255, 255, 255));
+    EXPECT_EQ(yuvToRgb(16, 128, 128, c), qRgb(0, 0, 0));
+    EXPECT_TRUE(closeTo(yuvToRgb(81, 90, 240, c), qRgb(255, 0, 0), 2));
+    // Out-of-range codes clamp instead of wrapping.
+    EXPECT_EQ(yuvToRgb(255, 255, 255, c) | 0xff000000u, yuvToRgb(255, 255, 255, c));
+    EXPECT_EQ(qRed(yuvToRgb(0, 0, 0, c)), 0);
+}
+
+TEST(YuvConvert, RgbToYuvGivesTheTextbookCodesForRed) {
+    const Yuv red = rgbToYuv(qRgb(255, 0, 0), {YuvMatrix::Bt601, YuvRange::Limited});
+    EXPECT_EQ(red.y, 81);
+    EXPECT_EQ(red.u, 90);
+    EXPECT_EQ(red.v, 240);
+    const Yuv white709 = rgbToYuv(qRgb(255, 255, 255), {YuvMatrix::Bt709, YuvRange::Full});
+    EXPECT_EQ(white709.y, 255);
+    EXPECT_EQ(white709.u, 128);
+}
+
+TEST(YuvConvert, EveryColourSpaceRoundTripsWithinTwoLevels) {
+    for (YuvMatrix matrix : {YuvMatrix::Bt601, YuvMatrix::Bt709, YuvMatrix::Bt2020,
+                             YuvMatrix::Smpte240m, YuvMatrix::Fcc}) {
+        for (YuvRange range : {YuvRange::Limited, YuvRange::Full}) {
+            const YuvColorSpace space{matrix, range};
+            const YuvCoefficients c = yuvCoefficients(space);
+            for (int bar = 0; bar < test::kBars; ++bar) {
+                const QRgb colour = test::barColor(bar);
+                const Yuv yuv = rgbToYuv(colour, space);
+                EXPECT_TRUE(closeTo(yuvToRgb(yuv.y, yuv.u, yuv.v, c), colour, 3))
+                    << describe(space) << " bar " << bar;
+            }
+        }
+    }
+}
+
+TEST(YuvConvert, ColorimetryInTheCapsWinsOverTheDefaultForTheHeight) {
+    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 640, 480)),
+              (YuvColorSpace{YuvMatrix::Bt601, YuvRange::Limited}));
+    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 1920, 1080)),
+              (YuvColorSpace{YuvMatrix::Bt709, YuvRange::Limited}));
+    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 3840, 2160)),
+              (YuvColorSpace{YuvMatrix::Bt2020, YuvRange::Limited}));
+    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 640, 480,
+                                     "video/x-raw, format=(string)NV12, width=(int)640, "
+                                     "colorimetry=(string)bt709, framerate=(fraction)30/1")),
+              (YuvColorSpace{YuvMatrix::Bt709, YuvRange::Limited}));
+    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::I420, 1920, 1080,
+                                     "video/x-raw,format=I420,colorimetry=1:4:0:0")),
+              (YuvColorSpace{YuvMatrix::Bt601, YuvRange::Full}));
+    // Garbage colorimetry falls back to the default rather than failing.
+    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::YUY2, 640, 480, "colorimetry=(string)%%%:")),
+              (YuvColorSpace{YuvMatrix::Bt601, YuvRange::Limited}));
+}
+
+class YuvLayout : public testing::TestWithParam<PixelFormat> {};
+
+TEST_P(YuvLayout, CpuConversionShowsTheBarsAndMatchesThePixelInspector) {
+    const LocalFrame frame(formatOf(GetParam(), 168, 64));
+    QImage out;
+    ASSERT_TRUE(convertYuvToRgb32(frame.format, frame.planes, out));
+    ASSERT_EQ(out.size(), QSize(168, 64));
+    ASSERT_EQ(out.format(), QImage::Format_RGB32);
+    for (int y : {0, 31, 63}) {
+        for (int x = 0; x < 168; ++x) {
+            const auto probe = probePixel(frame.format, frame.planes, x, y);
+            ASSERT_TRUE(probe);
+            EXPECT_EQ(out.pixel(x, y), probe->rgb) << "x " << x << " y " << y;
+        }
+        for (int bar = 0; bar < test::kBars; ++bar) {
+            const int x = bar * 21 + 10;
+            EXPECT_TRUE(closeTo(out.pixel(x, y), test::barColor(bar), test::tolerance(GetParam())))
+                << "bar " << bar << " got " << std::hex << out.pixel(x, y);
+        }
+    }
+}
+
+TEST_P(YuvLayout, ConverterRefusesPlanesShorterThanTheFormatSays) {
+    LocalFrame frame(formatOf(GetParam(), 64, 32));
+    FramePlanes truncated = frame.planes;
+    truncated[0] = truncated[0].first(truncated[0].size() - 1);
+    QImage out;
+    const auto result = convertYuvToRgb32(frame.format, truncated, out);
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, Errc::BadPool);
+    EXPECT_FALSE(probePixel(frame.format, truncated, 0, 0));
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, YuvLayout,
+                         testing::Values(PixelFormat::NV12, PixelFormat::I420, PixelFormat::YUY2,
+                                         PixelFormat::UYVY),
+                         [](const auto& param) { return std::string(toString(param.param)); });
+
+TEST(PixelInspector, ReadsEachFormatInItsOwnTermsAndAsRgb) {
+    const LocalFrame bgra(formatOf(PixelFormat::BGRA, 64, 8));
+    auto probe = probePixel(bgra.format, bgra.planes, 40, 3);  // bar 5: red
+    ASSERT_TRUE(probe);
+    EXPECT_EQ(probe->native, QStringLiteral("B=0 G=0 R=255 A=255"));
+    EXPECT_EQ(probe->rgb, qRgba(255, 0, 0, 255));
+    EXPECT_EQ(probe->describe(PixelFormat::BGRA),
+              QStringLiteral("x 40 y 3   BGRA B=0 G=0 R=255 A=255   RGB 255 0 0 #ff0000"));
+
+    const LocalFrame gray16(formatOf(PixelFormat::GRAY16_LE, 64, 8));
+    probe = probePixel(gray16.format, gray16.planes, 0, 0);
+    ASSERT_TRUE(probe);
+    EXPECT_EQ(probe->native, QStringLiteral("gray=60224 (0xeb40)"));
+
+    const LocalFrame nv12(formatOf(PixelFormat::NV12, 64, 8));
+    probe = probePixel(nv12.format, nv12.planes, 41, 5);
+    ASSERT_TRUE(probe);
+    EXPECT_EQ(probe->native, QStringLiteral("Y=81 U=90 V=240"));
+
+    EXPECT_FALSE(probePixel(nv12.format, nv12.planes, 64, 0));
+    EXPECT_FALSE(probePixel(nv12.format, nv12.planes, -1, 0));
+}
+
+TEST(FrameImage, EveryRgbAndGreyFormatHasAZeroCopyQtFormat) {
+    for (PixelFormat format : allPixelFormats()) {
+        if (format == PixelFormat::Unknown)
+            continue;
+        EXPECT_EQ(qtFormatFor(format) == QImage::Format_Invalid, isYuv(format)) << toString(format);
+    }
+    EXPECT_EQ(qtFormatFor(PixelFormat::BGR), QImage::Format_BGR888);
+    EXPECT_EQ(qtFormatFor(PixelFormat::GRAY16_LE), QImage::Format_Grayscale16);
+}
+
+}  // namespace
+}  // namespace shmframe::viewer
