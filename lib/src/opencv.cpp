@@ -24,6 +24,11 @@ struct PlaneShape {
     int rows = 0;
 };
 
+// Chroma planes of odd-sized frames round up, as GStreamer lays them out.
+int halfUp(int value) {
+    return (value + 1) / 2;
+}
+
 std::string formatName(PixelFormat format) {
     return std::string(toString(format));
 }
@@ -48,15 +53,16 @@ Result<PlaneShape> planeShape(const Format& format, std::uint32_t plane) {
             if (plane == 0) {
                 return PlaneShape{CV_8UC1, width, height};
             }
-            return PlaneShape{CV_8UC2, width / 2, height / 2};
+            return PlaneShape{CV_8UC2, halfUp(width), halfUp(height)};
         case PixelFormat::I420:
             if (plane == 0) {
                 return PlaneShape{CV_8UC1, width, height};
             }
-            return PlaneShape{CV_8UC1, width / 2, height / 2};
+            return PlaneShape{CV_8UC1, halfUp(width), halfUp(height)};
         case PixelFormat::YUY2:
         case PixelFormat::UYVY:
-            return PlaneShape{CV_8UC2, width, height};
+            // An odd last pixel still takes a whole Y-U-Y-V group.
+            return PlaneShape{CV_8UC2, 2 * halfUp(width), height};
         default: {
             auto type = matType(format.pixelFormat);
             if (!type) {
@@ -155,35 +161,56 @@ Result<PlaneSpans> spansOf(const Format& format, std::span<const std::byte> fram
 }
 
 // I420 as OpenCV wants it: one (H*3/2)xW CV_8UC1 Mat, Y rows then U then V, no
-// padding. Frames whose planes are laid out exactly so are wrapped; others copied.
+// padding, even sizes. Frames laid out exactly so are wrapped; others are gathered,
+// odd sizes with their last luma column and row repeated (crop the result).
 Result<cv::Mat> contiguousI420(const Format& format, const PlaneSpans& planes) {
-    const std::uint32_t width = format.width;
-    const std::uint32_t height = format.height;
-    const std::size_t lumaSize = std::size_t{width} * height;
+    const int width = static_cast<int>(format.width);
+    const int height = static_cast<int>(format.height);
+    const int evenWidth = 2 * halfUp(width);
+    const int evenHeight = 2 * halfUp(height);
+    const std::size_t lumaSize = std::size_t(width) * std::size_t(height);
     const std::size_t chromaSize = lumaSize / 4;
-    const bool packed = format.planes[0].stride == width && format.planes[1].stride == width / 2 &&
-                        format.planes[2].stride == width / 2 &&
+    const bool packed = width == evenWidth && height == evenHeight &&
+                        format.planes[0].stride == format.width &&
+                        format.planes[1].stride == format.width / 2 &&
+                        format.planes[2].stride == format.width / 2 &&
                         planes[1].data() == planes[0].data() + lumaSize &&
                         planes[2].data() == planes[1].data() + chromaSize &&
                         planes[0].size() >= lumaSize && planes[2].size() >= chromaSize;
     if (packed) {
-        return wrap({CV_8UC1, static_cast<int>(width), static_cast<int>(height * 3 / 2)},
-                    {planes[0].data(), lumaSize + 2 * chromaSize}, width, 0);
+        return wrap({CV_8UC1, width, height * 3 / 2}, {planes[0].data(), lumaSize + 2 * chromaSize},
+                    format.width, 0);
     }
-    cv::Mat gathered(static_cast<int>(height * 3 / 2), static_cast<int>(width), CV_8UC1);
-    auto* out = gathered.ptr<unsigned char>(0);
+    std::array<cv::Mat, 3> views;
     for (std::uint32_t plane = 0; plane < 3; ++plane) {
         auto view = viewPlane(format, planes, plane);
         if (!view) {
             return std::move(view).error();
         }
-        for (int row = 0; row < view->rows; ++row) {
-            const std::size_t bytes = static_cast<std::size_t>(view->cols);
-            std::memcpy(out, view->ptr<unsigned char>(row), bytes);
+        views[plane] = *view;
+    }
+    cv::Mat gathered(evenHeight * 3 / 2, evenWidth, CV_8UC1);
+    cv::Mat luma(evenHeight, evenWidth, CV_8UC1, gathered.data);
+    cv::copyMakeBorder(views[0], luma, 0, evenHeight - height, 0, evenWidth - width,
+                       cv::BORDER_REPLICATE);
+    auto* out = gathered.data + std::size_t(evenWidth) * std::size_t(evenHeight);
+    for (int plane = 1; plane < 3; ++plane) {
+        for (int row = 0; row < views[plane].rows; ++row) {
+            const auto bytes = static_cast<std::size_t>(views[plane].cols);
+            std::memcpy(out, views[plane].ptr<unsigned char>(row), bytes);
             out += bytes;
         }
     }
     return gathered;
+}
+
+// Drops the column and row an odd-sized frame was padded with for OpenCV.
+cv::Mat cropTo(const cv::Mat& image, const Format& format) {
+    const cv::Size size(static_cast<int>(format.width), static_cast<int>(format.height));
+    if (image.size() == size) {
+        return image;
+    }
+    return image(cv::Rect(cv::Point(0, 0), size)).clone();
 }
 
 Result<cv::Mat> convertToBgr(const Format& format, const PlaneSpans& planes) {
@@ -199,9 +226,17 @@ Result<cv::Mat> convertToBgr(const Format& format, const PlaneSpans& planes) {
                 if (!chroma) {
                     return std::move(chroma).error();
                 }
-                // Two planes with their own steps: no gathering copy needed.
-                cv::cvtColorTwoPlane(*luma, *chroma, bgr, cv::COLOR_YUV2BGR_NV12);
-                return bgr;
+                // Two planes with their own steps: no gathering copy needed, except
+                // for odd sizes, where OpenCV wants an even luma plane.
+                cv::Mat lumaPlane = *luma;
+                const int padRight = 2 * chroma->cols - luma->cols;
+                const int padBottom = 2 * chroma->rows - luma->rows;
+                if (padRight > 0 || padBottom > 0) {
+                    cv::copyMakeBorder(*luma, lumaPlane, 0, padBottom, 0, padRight,
+                                       cv::BORDER_REPLICATE);
+                }
+                cv::cvtColorTwoPlane(lumaPlane, *chroma, bgr, cv::COLOR_YUV2BGR_NV12);
+                return cropTo(bgr, format);
             }
             case PixelFormat::I420: {
                 auto i420 = contiguousI420(format, planes);
@@ -209,7 +244,7 @@ Result<cv::Mat> convertToBgr(const Format& format, const PlaneSpans& planes) {
                     return std::move(i420).error();
                 }
                 cv::cvtColor(*i420, bgr, cv::COLOR_YUV2BGR_I420);
-                return bgr;
+                return cropTo(bgr, format);
             }
             case PixelFormat::GRAY16_LE: {
                 auto view = viewPlane(format, planes, 0);
@@ -234,7 +269,7 @@ Result<cv::Mat> convertToBgr(const Format& format, const PlaneSpans& planes) {
                     return view->clone();
                 }
                 cv::cvtColor(*view, bgr, *code);
-                return bgr;
+                return cropTo(bgr, format);
             }
         }
     } catch (const cv::Exception& e) {
@@ -260,22 +295,24 @@ Result<void> writePackedYuv422(const cv::Mat& bgr, cv::Mat target, bool yuy2) {
     for (int row = 0; row < bgr.rows; ++row) {
         const auto* in = bgr.ptr<unsigned char>(row);
         auto* out = target.ptr<unsigned char>(row);
-        for (int col = 0; col + 1 < bgr.cols; col += 2) {
+        for (int col = 0; col < bgr.cols; col += 2) {
+            // An odd last pixel is repeated to fill its Y-U-Y-V group.
+            const int next = col + 1 < bgr.cols ? col + 1 : col;
             const Yuv left = bgrToYuv(in + 3 * col);
-            const Yuv right = bgrToYuv(in + 3 * (col + 1));
+            const Yuv right = bgrToYuv(in + 3 * next);
             const auto u = static_cast<unsigned char>((left.u + right.u + 1) / 2);
             const auto v = static_cast<unsigned char>((left.v + right.v + 1) / 2);
-            unsigned char* pair = out + 2 * col;
+            unsigned char* group = out + 2 * col;
             if (yuy2) {
-                pair[0] = static_cast<unsigned char>(left.y);
-                pair[1] = u;
-                pair[2] = static_cast<unsigned char>(right.y);
-                pair[3] = v;
+                group[0] = static_cast<unsigned char>(left.y);
+                group[1] = u;
+                group[2] = static_cast<unsigned char>(right.y);
+                group[3] = v;
             } else {
-                pair[0] = u;
-                pair[1] = static_cast<unsigned char>(left.y);
-                pair[2] = v;
-                pair[3] = static_cast<unsigned char>(right.y);
+                group[0] = u;
+                group[1] = static_cast<unsigned char>(left.y);
+                group[2] = v;
+                group[3] = static_cast<unsigned char>(right.y);
             }
         }
     }
@@ -457,13 +494,23 @@ Result<void> writeBgr(const cv::Mat& bgr, const LoanedFrame& frame) {
             }
             case PixelFormat::I420:
             case PixelFormat::NV12: {
-                cv::Mat i420;
-                cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+                // OpenCV converts even sizes only: pad odd ones by repeating the edge.
                 const int width = bgr.cols;
                 const int height = bgr.rows;
+                const int evenWidth = 2 * halfUp(width);
+                const int evenHeight = 2 * halfUp(height);
+                cv::Mat padded = bgr;
+                if (evenWidth != width || evenHeight != height) {
+                    cv::copyMakeBorder(bgr, padded, 0, evenHeight - height, 0, evenWidth - width,
+                                       cv::BORDER_REPLICATE);
+                }
+                cv::Mat i420;
+                cv::cvtColor(padded, i420, cv::COLOR_BGR2YUV_I420);
+                const int chromaWidth = evenWidth / 2;
                 const auto* luma = i420.ptr<unsigned char>(0);
-                const auto* chromaU = luma + std::size_t(width) * height;
-                const auto* chromaV = chromaU + std::size_t(width / 2) * (height / 2);
+                const auto* chromaU = luma + std::size_t(evenWidth) * std::size_t(evenHeight);
+                const auto* chromaV =
+                    chromaU + std::size_t(chromaWidth) * std::size_t(evenHeight / 2);
                 std::array<cv::Mat, 3> targets;
                 for (std::uint32_t plane = 0; plane < format.planeCount; ++plane) {
                     auto view = viewPlane(format, spans, plane);
@@ -473,17 +520,18 @@ Result<void> writeBgr(const cv::Mat& bgr, const LoanedFrame& frame) {
                     targets[plane] = *view;
                 }
                 for (int row = 0; row < height; ++row) {
-                    std::memcpy(targets[0].ptr(row), luma + std::size_t(row) * width, width);
+                    std::memcpy(targets[0].ptr(row), luma + std::size_t(row) * evenWidth,
+                                std::size_t(width));
                 }
-                for (int row = 0; row < height / 2; ++row) {
-                    const auto* u = chromaU + std::size_t(row) * (width / 2);
-                    const auto* v = chromaV + std::size_t(row) * (width / 2);
+                for (int row = 0; row < evenHeight / 2; ++row) {
+                    const auto* u = chromaU + std::size_t(row) * chromaWidth;
+                    const auto* v = chromaV + std::size_t(row) * chromaWidth;
                     if (format.pixelFormat == PixelFormat::I420) {
-                        std::memcpy(targets[1].ptr(row), u, width / 2);
-                        std::memcpy(targets[2].ptr(row), v, width / 2);
+                        std::memcpy(targets[1].ptr(row), u, std::size_t(chromaWidth));
+                        std::memcpy(targets[2].ptr(row), v, std::size_t(chromaWidth));
                     } else {
                         auto* uv = targets[1].ptr<unsigned char>(row);
-                        for (int col = 0; col < width / 2; ++col) {
+                        for (int col = 0; col < chromaWidth; ++col) {
                             uv[2 * col] = u[col];
                             uv[2 * col + 1] = v[col];
                         }

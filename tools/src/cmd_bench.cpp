@@ -117,6 +117,7 @@ void addBenchCommand(CLI::App& app, Action& action) {
         "Run the benchmark suite (tests/bench/run.sh) and print its table; extra "
         "arguments go to the suite");
     command->add_flag("--which", options->dryRun, "Only print which script would run");
+    command->fallthrough(false);
     command->allow_extras();
     command->callback([options, command, &action] {
         options->args = command->remaining();

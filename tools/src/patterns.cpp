@@ -162,6 +162,12 @@ void writePacked(const RgbaImage& image, std::span<std::byte> plane, std::uint32
     }
 }
 
+std::uint32_t halfUp(std::uint32_t value) {
+    return (value + 1) / 2;
+}
+
+// 4:2:0: one chroma sample per 2x2 block, the average of the block's pixels (fewer
+// at the right and bottom edges of odd-sized frames).
 void writeYuv420(const RgbaImage& image, const Format& format, const PlaneSpans& planes,
                  bool interleavedChroma) {
     const std::uint32_t width = image.width;
@@ -173,22 +179,24 @@ void writeYuv420(const RgbaImage& image, const Format& format, const PlaneSpans&
             luma[x] = static_cast<std::uint8_t>(rawY(in + 4 * x));
         }
     }
-    for (std::uint32_t cy = 0; cy < height / 2; ++cy) {
-        const std::uint8_t* top = image.row(2 * cy);
-        const std::uint8_t* bottom = image.row(2 * cy + 1);
+    for (std::uint32_t cy = 0; cy < halfUp(height); ++cy) {
+        const std::uint32_t rows = std::min<std::uint32_t>(2, height - 2 * cy);
         std::uint8_t* first = rowOf(planes[1], format.planes[1].stride, cy);
         std::uint8_t* second =
             interleavedChroma ? nullptr : rowOf(planes[2], format.planes[2].stride, cy);
-        for (std::uint32_t cx = 0; cx < width / 2; ++cx) {
-            const std::uint8_t* quad[4] = {top + 8 * cx, top + 8 * cx + 4, bottom + 8 * cx,
-                                           bottom + 8 * cx + 4};
+        for (std::uint32_t cx = 0; cx < halfUp(width); ++cx) {
+            const std::uint32_t cols = std::min<std::uint32_t>(2, width - 2 * cx);
             ChromaSum sum;
-            for (const std::uint8_t* pixel : quad) {
-                sum.u += rawU(pixel);
-                sum.v += rawV(pixel);
+            for (std::uint32_t dy = 0; dy < rows; ++dy) {
+                for (std::uint32_t dx = 0; dx < cols; ++dx) {
+                    const std::uint8_t* pixel = image.row(2 * cy + dy) + 4 * (2 * cx + dx);
+                    sum.u += rawU(pixel);
+                    sum.v += rawV(pixel);
+                }
             }
-            const auto u = static_cast<std::uint8_t>((sum.u + 2) / 4);
-            const auto v = static_cast<std::uint8_t>((sum.v + 2) / 4);
+            const int count = static_cast<int>(rows * cols);
+            const auto u = static_cast<std::uint8_t>((sum.u + count / 2) / count);
+            const auto v = static_cast<std::uint8_t>((sum.v + count / 2) / count);
             if (interleavedChroma) {
                 first[2 * cx] = u;
                 first[2 * cx + 1] = v;
@@ -200,14 +208,15 @@ void writeYuv420(const RgbaImage& image, const Format& format, const PlaneSpans&
     }
 }
 
+// 4:2:2 packed: one chroma pair per two pixels; an odd last pixel is repeated.
 void writeYuv422(const RgbaImage& image, std::span<std::byte> plane, std::uint32_t stride,
                  bool yuy2) {
     for (std::uint32_t y = 0; y < image.height; ++y) {
         const std::uint8_t* in = image.row(y);
         std::uint8_t* out = rowOf(plane, stride, y);
-        for (std::uint32_t x = 0; x + 1 < image.width; x += 2) {
+        for (std::uint32_t x = 0; x < image.width; x += 2) {
             const std::uint8_t* left = in + 4 * x;
-            const std::uint8_t* right = left + 4;
+            const std::uint8_t* right = x + 1 < image.width ? left + 4 : left;
             const auto y0 = static_cast<std::uint8_t>(rawY(left));
             const auto y1 = static_cast<std::uint8_t>(rawY(right));
             const auto u = static_cast<std::uint8_t>((rawU(left) + rawU(right) + 1) / 2);
@@ -230,6 +239,7 @@ struct PlaneNeed {
 
 std::array<PlaneNeed, Format::kMaxPlanes> planeNeeds(const Format& format) {
     const std::uint64_t w = format.width;
+    const std::uint64_t halfWidth = halfUp(format.width);
     const std::uint32_t h = format.height;
     std::array<PlaneNeed, Format::kMaxPlanes> needs{};
     switch (format.pixelFormat) {
@@ -247,18 +257,20 @@ std::array<PlaneNeed, Format::kMaxPlanes> planeNeeds(const Format& format) {
             needs[0] = {w, h};
             break;
         case PixelFormat::GRAY16_LE:
+            needs[0] = {2 * w, h};
+            break;
         case PixelFormat::YUY2:
         case PixelFormat::UYVY:
-            needs[0] = {2 * w, h};
+            needs[0] = {4 * halfWidth, h};
             break;
         case PixelFormat::NV12:
             needs[0] = {w, h};
-            needs[1] = {w, h / 2};
+            needs[1] = {2 * halfWidth, halfUp(h)};
             break;
         case PixelFormat::I420:
             needs[0] = {w, h};
-            needs[1] = {w / 2, h / 2};
-            needs[2] = {w / 2, h / 2};
+            needs[1] = {halfWidth, halfUp(h)};
+            needs[2] = {halfWidth, halfUp(h)};
             break;
         default:
             break;

@@ -59,7 +59,8 @@ std::optional<PixelFormat> pixelFormatForMatType(int cvType);
  * \brief The cv::cvtColor code that turns a frame of \a format into BGR
  * (COLOR_RGB2BGR, COLOR_YUV2BGR_NV12, ...); -1 for BGR itself (nothing to do).
  * For NV12 the code is for cv::cvtColorTwoPlane or a contiguous (H*3/2)xW Mat;
- * for I420 a contiguous (H*3/2)xW Mat; for YUY2/UYVY a CV_8UC2 WxH Mat.
+ * for I420 a contiguous (H*3/2)xW Mat; for YUY2/UYVY a CV_8UC2 WxH Mat (even
+ * sizes only: toBgr() pads odd ones).
  */
 Result<int> toBgrConversionCode(PixelFormat format);
 
@@ -89,7 +90,8 @@ Result<cv::Mat> matView(const Frame& frame);
  * \brief A Mat over one plane, no copy, in the plane's natural OpenCV type:
  * NV12 Y CV_8UC1 WxH, NV12 UV CV_8UC2 (W/2)x(H/2); I420 Y, U, V CV_8UC1 (U and V
  * (W/2)x(H/2)); YUY2/UYVY CV_8UC2 WxH (the layout cvtColor takes); packed RGB and
- * gray formats as matView() for plane 0.
+ * gray formats as matView() for plane 0. Halves round up and YUY2/UYVY widths
+ * round up to even for odd-sized frames, as GStreamer lays them out.
  * \return InvalidArgument for a plane index past the format's planes.
  */
 Result<cv::Mat> planeView(const LoanedFrame& frame, std::uint32_t plane);
