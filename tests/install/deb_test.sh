@@ -28,7 +28,17 @@ gst-inspect-1.0 shmframesrc | grep -q "feed"
 shmframe --version
 test -f /usr/share/applications/shmframe-viewer.desktop
 pkg-config --modversion shmframe
+installed_files=$(dpkg-query -L shmframe | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 dpkg -r shmframe
-! command -v shmframe
-! gst-inspect-1.0 shmframesink >/dev/null 2>&1
+for f in $installed_files; do
+    if [ -e "$f" ]; then
+        echo "FAIL: $f is still there after dpkg -r"
+        exit 1
+    fi
+done
+if gst-inspect-1.0 shmframesink >/dev/null 2>&1; then
+    echo "FAIL: GStreamer still finds shmframesink after dpkg -r"
+    exit 1
+fi
+echo "removed cleanly: $(echo "$installed_files" | wc -l) files gone"
 echo "1 passed, 0 failed"
