@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <optional>
 #include <string>
 
@@ -80,6 +81,8 @@ class SyntheticScene {
             static_cast<int>(target.rows * (0.5 + 0.35 * std::sin(t * 1.9 + 1.0))));
         const int radius = std::max(4, std::min(target.cols, target.rows) / 8);
         cv::circle(target, centre, radius, colour(target, 0, 128, 255), cv::FILLED, cv::LINE_AA);
+        // A dark rim, so the ball stands out in any format (and to edge detectors).
+        cv::circle(target, centre, radius, colour(target, 0, 0, 0), 3, cv::LINE_AA);
         cv::putText(target, "frame " + std::to_string(index), cv::Point(10, 30),
                     cv::FONT_HERSHEY_SIMPLEX, 0.8, colour(target, 255, 255, 255), 2);
     }
@@ -209,9 +212,11 @@ int run(const Options& options) {
             fps = 30.0;
         }
     }
-    const auto rateNum = static_cast<std::int32_t>(std::lround(fps * 1000));
+    const auto thousandths = static_cast<std::int32_t>(std::lround(fps * 1000));
+    const std::int32_t divisor = std::gcd(thousandths, 1000);
     auto format = shmframe::Format::make(pixelFormat, static_cast<std::uint32_t>(width),
-                                         static_cast<std::uint32_t>(height), {rateNum, 1000});
+                                         static_cast<std::uint32_t>(height),
+                                         {thousandths / divisor, 1000 / divisor});
     if (!format) {
         return fail(format.error().message);
     }

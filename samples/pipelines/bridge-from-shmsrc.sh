@@ -6,6 +6,7 @@
 set -eu
 . "$(dirname "$0")/shmframe-env.sh"
 [ $# -ge 3 ] || shmframe_usage "$0 SOCKET_PATH FEED CAPS"
+shmframe_find_plugin
 exec gst-launch-1.0 -e \
     shmsrc socket-path="$1" is-live=true do-timestamp=true ! "$3" \
     ! shmframesink feed="$2"

@@ -8,6 +8,7 @@
 set -eu
 . "$(dirname "$0")/shmframe-env.sh"
 [ $# -ge 2 ] || shmframe_usage "$0 FEED SOCKET_PATH"
+shmframe_find_plugin
 exec gst-launch-1.0 -e \
     shmframesrc feed="$1" ! queue \
     ! shmsink socket-path="$2" shm-size="${SHM_SIZE:-134217728}" wait-for-connection=false sync=false

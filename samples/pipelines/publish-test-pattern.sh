@@ -6,6 +6,7 @@
 set -eu
 . "$(dirname "$0")/shmframe-env.sh"
 [ $# -ge 1 ] || shmframe_usage "$0 FEED [WIDTHxHEIGHT] [FORMAT] [FPS] [PATTERN]"
+shmframe_find_plugin
 feed=$1
 size=${2:-1280x720}
 format=${3:-RGBA}

@@ -1,11 +1,12 @@
 # shellcheck shell=sh
-# Sourced by the pipeline scripts: makes the shmframe GStreamer plugin findable.
+# Sourced by the pipeline scripts. shmframe_find_plugin makes the shmframe GStreamer
+# plugin findable.
 # An installed plugin is used as is. Otherwise the plugin of a build tree is put
 # on GST_PLUGIN_PATH: $SHMFRAME_PLUGIN_DIR, else the build this copy of the script
 # lives in (<build>/samples/pipelines -> <build>/plugins), else <source>/build/plugins.
 
 shmframe_find_plugin() {
-    if gst-inspect-1.0 --exists shmframesink 2>/dev/null; then
+    if gst-inspect-1.0 shmframesink >/dev/null 2>&1; then
         return 0
     fi
     here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ shmframe_find_plugin() {
             break
         fi
     done
-    if ! gst-inspect-1.0 --exists shmframesink 2>/dev/null; then
+    if ! gst-inspect-1.0 shmframesink >/dev/null 2>&1; then
         echo "error: the shmframe GStreamer plugin (shmframesink, shmframesrc) was not found." >&2
         echo "Build it (cmake --build build) and run this script from build/samples/pipelines," >&2
         echo "or set SHMFRAME_PLUGIN_DIR to the folder holding libgstshmframe.so." >&2
@@ -30,5 +31,3 @@ shmframe_usage() {
     echo "usage: $1" >&2
     exit 2
 }
-
-shmframe_find_plugin
