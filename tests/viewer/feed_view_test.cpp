@@ -259,6 +259,26 @@ TEST(FeedView, SaysFormatChangedAndShowsTheNewFormat) {
         EXPECT_TRUE(test::closeTo(shot.pixel(bar * 41 + 20, 2), test::barColor(bar), 6)) << bar;
 }
 
+TEST(FeedView, ActualSizeOptionShowsTheFrameOneToOneInABiggerView) {
+    shmframe::test::TempFeedDir dir;
+    auto writer = PatternWriter::start("one", formatOf(PixelFormat::RGBA));
+    ASSERT_TRUE(writer);
+    FeedView::Options options;
+    options.actualSize = true;
+    FeedView view("one", options);
+    view.resize(2 * kWidth, 2 * kHeight);
+    view.show();
+    ASSERT_TRUE(waitFor([&] { return view.framesPainted() >= 1; }));
+    const ViewGeometry& geo = view.viewfinder()->viewGeometry();
+    EXPECT_TRUE(geo.isPixelExact());
+    const QImage shot = grabView(view);
+    const QPoint origin = geo.offset().toPoint();
+    EXPECT_EQ(origin, QPoint(kWidth / 2, kHeight / 2));
+    for (int bar = 0; bar < test::kBars; ++bar)
+        EXPECT_EQ(shot.pixel(origin + QPoint(bar * 41 + 20, 10)), test::barColor(bar)) << bar;
+    EXPECT_EQ(shot.pixel(origin - QPoint(1, 1)), qRgb(0, 0, 0));  // black around it
+}
+
 TEST(FeedView, InvalidFeedNameIsAMessageNotACrash) {
     shmframe::test::TempFeedDir dir;
     auto view = showFeed("no/such feed!", PainterKind::Auto);

@@ -41,13 +41,13 @@ std::string parseError(QStringList args) {
 TEST(ViewerOptions, ParsesEveryOption) {
     const ViewerOptions o =
         parse({"cam0", "cam1", "--snapshot", "out.png", "--after-frames", "5", "--timeout", "2.5",
-               "--fullscreen", "--overlay", "--inspector", "--painter", "qimage", "--stats-file",
-               "s.json", "--window-size", "800x600"});
+               "--fullscreen", "--overlay", "--inspector", "--actual-size", "--painter", "qimage",
+               "--stats-file", "s.json", "--window-size", "800x600"});
     EXPECT_EQ(o.feeds, QStringList({"cam0", "cam1"}));
     EXPECT_EQ(o.snapshotPath, QStringLiteral("out.png"));
     EXPECT_EQ(o.afterFrames, 5u);
     EXPECT_EQ(o.timeout, 2500ms);
-    EXPECT_TRUE(o.fullscreen && o.overlay && o.inspector);
+    EXPECT_TRUE(o.fullscreen && o.overlay && o.inspector && o.actualSize);
     EXPECT_EQ(o.painter, PainterKind::QImage);
     EXPECT_EQ(o.statsPath, QStringLiteral("s.json"));
     EXPECT_EQ(o.windowSize, QSize(800, 600));

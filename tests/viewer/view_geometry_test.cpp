@@ -48,12 +48,32 @@ TEST(ViewGeometry, ActualSizeShowsOneFramePixelPerScreenPixelAroundTheCentre) {
     const QPointF centre(400, 300);
     const QPointF before = geo.viewToImage(centre);
     geo.actualSize();
-    EXPECT_EQ(geo.mode(), ViewGeometry::Mode::Free);
+    EXPECT_EQ(geo.mode(), ViewGeometry::Mode::Actual);
     EXPECT_DOUBLE_EQ(geo.scale(), 1.0);
     EXPECT_TRUE(geo.isPixelExact());
     const QPointF after = geo.viewToImage(centre);
     EXPECT_NEAR(after.x(), before.x(), 1.0);
     EXPECT_NEAR(after.y(), before.y(), 1.0);
+}
+
+TEST(ViewGeometry, ActualSizeStaysCentredWhenTheViewResizes) {
+    ViewGeometry geo;
+    geo.setImageSize({320, 240});
+    geo.setViewSize({100, 30});  // before layout: a tiny view
+    geo.actualSize();
+    geo.setViewSize({640, 480});
+    EXPECT_TRUE(geo.isPixelExact());
+    EXPECT_EQ(geo.offset(), QPointF(160, 120));
+}
+
+TEST(ViewGeometry, ActualSizeAfterZoomingKeepsThePointLookedAt) {
+    ViewGeometry geo = make({800, 600}, {1920, 1080});
+    geo.zoomAt({100, 100}, 3.0);
+    const QPointF looked = geo.viewToImage({400, 300});
+    geo.actualSize();
+    const QPointF now = geo.viewToImage({400, 300});
+    EXPECT_NEAR(now.x(), looked.x(), 1.0);
+    EXPECT_NEAR(now.y(), looked.y(), 1.0);
 }
 
 TEST(ViewGeometry, WheelZoomKeepsThePixelUnderTheCursorInPlace) {

@@ -241,6 +241,11 @@ void FeedView::handleFrame(Frame frame) {
         report(cannotShow_);
     } else {
         cannotShow_.clear();
+        const QSize frameSize(int(format.width), int(format.height));
+        if (options_.actualSize && actualSizeAppliedFor_ != frameSize) {
+            actualSizeAppliedFor_ = frameSize;
+            viewfinder_->actualSize();
+        }
     }
     if (state_ != State::Live) {
         if (auto writer = reader_ ? reader_->writer() : std::nullopt)
@@ -337,6 +342,9 @@ void FeedView::onFramePainted(const FrameMeta& meta, std::uint64_t paintTimeNs) 
         if (latencies_.size() < kMaxLatencySamples)
             latencies_.push_back(lastLatencyNs_);
     }
+    if (viewfinder_ && viewfinder_->lastConversionNs() > 0 &&
+        conversions_.size() < kMaxLatencySamples)
+        conversions_.push_back(viewfinder_->lastConversionNs());
     Q_EMIT framePainted();
 }
 
@@ -482,9 +490,10 @@ std::optional<Format> FeedView::shownFormat() const {
     return std::nullopt;
 }
 
-FeedView::LatencySummary FeedView::latency() const {
-    LatencySummary summary;
-    std::vector<std::uint64_t> sorted = latencies_;
+namespace {
+
+FeedView::LatencySummary summarize(std::vector<std::uint64_t> sorted) {
+    FeedView::LatencySummary summary;
     std::sort(sorted.begin(), sorted.end());
     summary.count = sorted.size();
     summary.p50 = percentile(sorted, 0.50);
@@ -492,6 +501,16 @@ FeedView::LatencySummary FeedView::latency() const {
     summary.p99 = percentile(sorted, 0.99);
     summary.max = sorted.empty() ? 0 : sorted.back();
     return summary;
+}
+
+}  // namespace
+
+FeedView::LatencySummary FeedView::latency() const {
+    return summarize(latencies_);
+}
+
+FeedView::LatencySummary FeedView::conversionTime() const {
+    return summarize(conversions_);
 }
 
 std::optional<ReaderStats> FeedView::readerStats() const {

@@ -49,6 +49,8 @@ class FeedView : public QWidget {
         PainterKind painter = PainterKind::Auto;
         bool overlay = false;
         bool inspector = false;
+        /// Show the first frame (and each new frame size) at 1:1 instead of fit.
+        bool actualSize = false;
         /// Delay before a failed feed is opened again.
         std::chrono::milliseconds retryDelay{1000};
     };
@@ -77,6 +79,8 @@ class FeedView : public QWidget {
     std::uint64_t framesPainted() const { return framesPainted_; }
     std::optional<Format> shownFormat() const;
     LatencySummary latency() const;
+    /// \brief Time the CPU YUV conversion took per painted frame (empty when none ran).
+    LatencySummary conversionTime() const;
     std::optional<ReaderStats> readerStats() const;
 
     void setOverlayVisible(bool visible);
@@ -149,6 +153,8 @@ class FeedView : public QWidget {
     pid_t writerPid_ = 0;
     std::deque<std::chrono::steady_clock::time_point> frameTimes_;
     std::vector<std::uint64_t> latencies_;
+    std::vector<std::uint64_t> conversions_;
+    QSize actualSizeAppliedFor_;
     std::uint64_t lastLatencyNs_ = 0;
 };
 

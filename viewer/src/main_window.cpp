@@ -161,6 +161,7 @@ void MainWindow::openFeeds(const QStringList& feeds) {
     viewOptions.painter = options_.painter;
     viewOptions.overlay = options_.overlay;
     viewOptions.inspector = options_.inspector;
+    viewOptions.actualSize = options_.actualSize;
     // A square-ish grid: 2 feeds side by side, 3-4 in 2x2, 5-6 in 3x2 ...
     const int count = int(feeds.size());
     const int columns = std::max(1, int(std::ceil(std::sqrt(double(count)))));
@@ -197,6 +198,7 @@ void MainWindow::onFramePainted() {
     if (!cpuMeasureStarted_ && minPainted >= kWarmupFrames) {
         cpuMeasureStarted_ = true;
         cpuStartNs_ = processCpuNs();
+        wallStartNs_ = monotonicNowNs();
         paintedAtStart_ = painted;
         receivedAtStart_ = received;
     }
@@ -341,6 +343,14 @@ QByteArray MainWindow::statsJson() const {
         lat[QStringLiteral("p99")] = qint64(latency.p99);
         lat[QStringLiteral("max")] = qint64(latency.max);
         feed[QStringLiteral("publish_to_paint_ns")] = lat;
+        if (const auto conversion = view->conversionTime(); conversion.count > 0) {
+            QJsonObject yuv;
+            yuv[QStringLiteral("count")] = qint64(conversion.count);
+            yuv[QStringLiteral("p50")] = qint64(conversion.p50);
+            yuv[QStringLiteral("p90")] = qint64(conversion.p90);
+            yuv[QStringLiteral("max")] = qint64(conversion.max);
+            feed[QStringLiteral("cpu_yuv_conversion_ns")] = yuv;
+        }
         feeds.append(feed);
         painted += view->framesPainted();
         received += view->framesReceived();
@@ -350,6 +360,7 @@ QByteArray MainWindow::statsJson() const {
     if (cpuMeasureStarted_ && painted > paintedAtStart_) {
         const std::uint64_t cpu = processCpuNs() - cpuStartNs_;
         root[QStringLiteral("cpu_ns")] = qint64(cpu);
+        root[QStringLiteral("measured_wall_ns")] = qint64(monotonicNowNs() - wallStartNs_);
         root[QStringLiteral("frames_painted_measured")] = qint64(painted - paintedAtStart_);
         root[QStringLiteral("frames_received_measured")] = qint64(received - receivedAtStart_);
         root[QStringLiteral("cpu_ns_per_painted_frame")] =

@@ -90,6 +90,7 @@ class MainWindow : public QMainWindow {
     static constexpr std::uint64_t kWarmupFrames = 30;
     bool cpuMeasureStarted_ = false;
     std::uint64_t cpuStartNs_ = 0;
+    std::uint64_t wallStartNs_ = 0;
     std::uint64_t paintedAtStart_ = 0;
     std::uint64_t receivedAtStart_ = 0;
 };

@@ -18,6 +18,8 @@ void ViewGeometry::setViewSize(QSizeF size) {
     viewSize_ = size;
     if (mode_ == Mode::Fit)
         refit();
+    else if (mode_ == Mode::Actual)
+        applyActual();
     else
         clampOffset();
 }
@@ -38,8 +40,25 @@ void ViewGeometry::fit() {
 }
 
 void ViewGeometry::actualSize() {
-    setScaleAt(QPointF(viewSize_.width() / 2.0, viewSize_.height() / 2.0), 1.0);
+    if (isEmpty(imageSize_))
+        return;
+    const QPointF viewCentre(viewSize_.width() / 2.0, viewSize_.height() / 2.0);
+    // From a fitted view the frame's centre; after the user zoomed or panned, the
+    // point they look at.
+    actualAnchor_ = mode_ == Mode::Free && !isEmpty(viewSize_)
+                        ? viewToImage(viewCentre)
+                        : QPointF(imageSize_.width() / 2.0, imageSize_.height() / 2.0);
+    mode_ = Mode::Actual;
+    applyActual();
+}
+
+void ViewGeometry::applyActual() {
+    scale_ = 1.0;
+    const QPointF viewCentre(viewSize_.width() / 2.0, viewSize_.height() / 2.0);
     // Whole-pixel offsets so that 1:1 is pixel-exact.
+    offset_ = QPointF(std::round(viewCentre.x() - actualAnchor_.x()),
+                      std::round(viewCentre.y() - actualAnchor_.y()));
+    clampOffset();
     offset_ = QPointF(std::round(offset_.x()), std::round(offset_.y()));
 }
 

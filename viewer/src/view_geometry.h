@@ -16,8 +16,9 @@ namespace shmframe::viewer {
 
 class ViewGeometry {
   public:
-    /// Fit follows the view size; Free keeps the user's scale and offset.
-    enum class Mode { Fit, Free };
+    /// Fit and Actual follow the view size (Actual keeps one frame point at the view's
+    /// centre at 1:1); Free keeps the user's scale and offset.
+    enum class Mode { Fit, Actual, Free };
 
     static constexpr double kMinScale = 1.0 / 64.0;
     static constexpr double kMaxScale = 64.0;
@@ -37,7 +38,8 @@ class ViewGeometry {
 
     /// Scales the whole image into the view, keeping its aspect ratio, centred.
     void fit();
-    /// One image pixel per view pixel, keeping the image point at the view centre.
+    /// One image pixel per view pixel: centred on the frame when it was fitted, else on
+    /// the frame point at the view's centre; stays so when the view resizes.
     void actualSize();
     /// Multiplies the scale by \a factor; the image point under \a viewPos stays put.
     void zoomAt(QPointF viewPos, double factor);
@@ -55,6 +57,7 @@ class ViewGeometry {
 
   private:
     void refit();
+    void applyActual();
     void clampOffset();
 
     QSizeF viewSize_;
@@ -62,6 +65,7 @@ class ViewGeometry {
     Mode mode_ = Mode::Fit;
     double scale_ = 1.0;
     QPointF offset_;
+    QPointF actualAnchor_;  // the frame point Actual keeps at the view's centre
 };
 
 }  // namespace shmframe::viewer

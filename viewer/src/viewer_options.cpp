@@ -46,6 +46,9 @@ Result<ViewerOptions> parseViewerOptions(const QStringList& arguments) {
                                      QStringLiteral("Show fps, latency, format and state."));
     const QCommandLineOption inspector(QStringLiteral("inspector"),
                                        QStringLiteral("Show the pixel under the cursor."));
+    const QCommandLineOption actualSize(
+        QStringLiteral("actual-size"),
+        QStringLiteral("Start at 1:1 (one frame pixel per screen pixel) instead of fit."));
     const QCommandLineOption painter(
         QStringLiteral("painter"),
         QStringLiteral("auto (QImage for RGB/grey, OpenGL for YUV when available), qimage or "
@@ -59,7 +62,7 @@ Result<ViewerOptions> parseViewerOptions(const QStringList& arguments) {
                                         QStringLiteral("Initial window size, e.g. 1280x720."),
                                         QStringLiteral("WxH"));
     parser.addOptions({help, version, snapshot, afterFrames, timeout, fullscreen, overlay,
-                       inspector, painter, stats, windowSize});
+                       inspector, actualSize, painter, stats, windowSize});
     parser.addPositionalArgument(QStringLiteral("FEED"),
                                  QStringLiteral("Feed names (or socket paths) to show in a grid."),
                                  QStringLiteral("[FEED...]"));
@@ -73,6 +76,7 @@ Result<ViewerOptions> parseViewerOptions(const QStringList& arguments) {
     options.feeds = parser.positionalArguments();
     options.overlay = parser.isSet(overlay);
     options.inspector = parser.isSet(inspector);
+    options.actualSize = parser.isSet(actualSize);
     options.fullscreen = parser.isSet(fullscreen);
 
     const auto kind = painterKindFromString(parser.value(painter));

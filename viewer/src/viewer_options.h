@@ -23,6 +23,8 @@ struct ViewerOptions {
     PainterKind painter = PainterKind::Auto;
     bool overlay = false;
     bool inspector = false;
+    /// --actual-size: start at 1:1 instead of fitting the frame to the window.
+    bool actualSize = false;
     bool fullscreen = false;
     /// --snapshot: write the view as shown to this PNG once every feed painted afterFrames.
     QString snapshotPath;

@@ -19,6 +19,7 @@
 #ifdef SHMFRAME_VIEWER_HAVE_OPENGL
 #include <QOffscreenSurface>
 #include <QOpenGLContext>
+#include <QOpenGLFunctions>
 
 #include "viewfinder_gl.h"
 #endif
@@ -48,30 +49,56 @@ std::optional<PainterKind> painterKindFromString(const QString& name) {
     return std::nullopt;
 }
 
-bool openGlAvailable() {
-#ifdef SHMFRAME_VIEWER_HAVE_OPENGL
+namespace {
+
+struct OpenGlProbe {
+    bool available = false;
+    QString renderer;
+};
+
+const OpenGlProbe& probeOpenGl() {
     // Probed once: a context that can be made current on an offscreen surface is
     // what QOpenGLWidget needs too.
-    static const bool available = [] {
+    static const OpenGlProbe probe = [] {
+        OpenGlProbe result;
+#ifdef SHMFRAME_VIEWER_HAVE_OPENGL
         if (!QGuiApplication::instance())
-            return false;
+            return result;
         QOpenGLContext context;
         if (!context.create())
-            return false;
+            return result;
         QOffscreenSurface surface;
         surface.setFormat(context.format());
         surface.create();
-        if (!surface.isValid())
-            return false;
-        const bool current = context.makeCurrent(&surface);
-        if (current)
-            context.doneCurrent();
-        return current;
-    }();
-    return available;
-#else
-    return false;
+        if (!surface.isValid() || !context.makeCurrent(&surface))
+            return result;
+        result.available = true;
+        const auto* name = context.functions()->glGetString(GL_RENDERER);
+        if (name)
+            result.renderer = QString::fromLatin1(reinterpret_cast<const char*>(name));
+        context.doneCurrent();
 #endif
+        return result;
+    }();
+    return probe;
+}
+
+}  // namespace
+
+bool openGlAvailable() {
+    return probeOpenGl().available;
+}
+
+QString openGlRenderer() {
+    return probeOpenGl().renderer;
+}
+
+bool openGlIsSoftware() {
+    const QString renderer = openGlRenderer().toLower();
+    return renderer.contains(QLatin1String("llvmpipe")) ||
+           renderer.contains(QLatin1String("softpipe")) ||
+           renderer.contains(QLatin1String("software")) ||
+           renderer.contains(QLatin1String("swrast"));
 }
 
 PainterKind resolvePainter(PainterKind requested, PixelFormat format) {
@@ -83,9 +110,11 @@ PainterKind resolvePainter(PainterKind requested, PixelFormat format) {
         case PainterKind::Auto:
             break;
     }
-    // RGB and grey: a QImage over the slot costs no conversion at all; YUV needs one,
-    // and a shader does it for free where OpenGL exists.
-    return isYuv(format) && openGlAvailable() ? PainterKind::OpenGl : PainterKind::QImage;
+    // RGB and grey: a QImage over the slot costs no conversion at all. YUV needs one,
+    // which a GPU's shader does for free; a CPU-rendered OpenGL (Mesa llvmpipe, as
+    // under Xvfb) spends several times the CPU of our own conversion (docs/viewer.md).
+    return isYuv(format) && openGlAvailable() && !openGlIsSoftware() ? PainterKind::OpenGl
+                                                                     : PainterKind::QImage;
 }
 
 std::uint64_t monotonicNowNs() {

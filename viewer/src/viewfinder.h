@@ -50,6 +50,13 @@ std::optional<PainterKind> painterKindFromString(const QString& name);
 /// offscreen platform without GLX, or when built without Qt OpenGL).
 bool openGlAvailable();
 
+/// \brief The OpenGL renderer's name ("llvmpipe (LLVM 15.0.6, 256 bits)"); empty without GL.
+QString openGlRenderer();
+
+/// \brief True when OpenGL is rendered by the CPU (Mesa llvmpipe, softpipe, swrast):
+/// there the QImage path costs less CPU than the shader path, even for YUV.
+bool openGlIsSoftware();
+
 /// \brief The painter a view uses for \a format when \a requested was asked for.
 PainterKind resolvePainter(PainterKind requested, PixelFormat format);
 

@@ -140,9 +140,11 @@ void ViewfinderGl::releaseGl() {
 QString ViewfinderGl::paintPath() const {
     if (!glError_.isEmpty())
         return QStringLiteral("opengl (failed: %1)").arg(glError_);
+    const QString renderer =
+        openGlIsSoftware() ? QStringLiteral("opengl on the CPU") : QStringLiteral("opengl");
     if (frame() && isYuv(frame()->format().pixelFormat))
-        return QStringLiteral("opengl, shader YUV conversion");
-    return QStringLiteral("opengl, texture upload from the slot");
+        return renderer + QStringLiteral(", shader YUV conversion");
+    return renderer + QStringLiteral(", texture upload from the slot");
 }
 
 Result<void> ViewfinderGl::setFrame(FrameRef frame) {
