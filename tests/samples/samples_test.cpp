@@ -155,8 +155,10 @@ TEST_F(Samples, CameraPublisherSyntheticSceneMovesAndIsDrawnInPlace) {
 }
 
 TEST_F(Samples, CameraPublisherWritesTheFormatAskedFor) {
-    for (auto [name, format] :
+    for (const auto& wanted :
          {std::pair{"BGRx", PixelFormat::BGRx}, std::pair{"GRAY8", PixelFormat::GRAY8}}) {
+        const std::string name = wanted.first;
+        const PixelFormat format = wanted.second;
         Reader reader = waitingReader("cam");
         CapturedChild publisher(kCameraPublisher, {"cam", "--synthetic", "--size", "64x48",
                                                    "--format", name, "--fps", "60"});

@@ -52,7 +52,10 @@ void sleepNs(std::uint64_t ns) {
 
 // Waits out one interval; reads frames meanwhile when a reader is given.
 // Returns an error only for what ends the command (the writer dropped us, a bad pool).
-Result<ReadWindow> waitInterval(std::optional<Reader>& reader, std::uint64_t deadlineNs) {
+// Frames published before \a sinceNs (the one waiting when we connected) count as
+// received but not in the latency, which they would only inflate.
+Result<ReadWindow> waitInterval(std::optional<Reader>& reader, std::uint64_t deadlineNs,
+                                std::uint64_t sinceNs) {
     constexpr std::uint64_t kSliceNs = 100'000'000;  // check the stop flag this often
     ReadWindow window;
     for (std::uint64_t now = monotonicNs(); now < deadlineNs && !stopRequested();
@@ -66,7 +69,9 @@ Result<ReadWindow> waitInterval(std::optional<Reader>& reader, std::uint64_t dea
         if (frame) {
             const std::uint64_t received = monotonicNs();
             const std::uint64_t published = frame->meta().publishTimeNs;
-            window.add(received > published ? received - published : 0);
+            if (published >= sinceNs) {
+                window.add(received > published ? received - published : 0);
+            }
             continue;
         }
         switch (frame.error().code) {
@@ -162,6 +167,7 @@ int runStats(const StatsOptions& options) {
     }
     installStopHandlers();
 
+    const std::uint64_t startNs = monotonicNs();
     auto first = probeFeed(options.feed);
     if (!first) {
         return reportError("stats", first.error());
@@ -177,14 +183,13 @@ int runStats(const StatsOptions& options) {
 
     const bool liveLine = !options.json && !options.once && isatty(STDOUT_FILENO);
     const auto intervalNs = static_cast<std::uint64_t>(options.interval * 1e9);
-    const std::uint64_t startNs = monotonicNs();
     FeedInfo previous = std::move(*first);
     std::uint64_t previousNs = startNs;
     std::uint64_t updates = 0;
     int exitCode = kExitOk;
 
     while (!stopRequested()) {
-        auto window = waitInterval(reader, previousNs + intervalNs);
+        auto window = waitInterval(reader, previousNs + intervalNs, startNs);
         if (!window) {
             exitCode = reportError("stats", window.error());
             break;

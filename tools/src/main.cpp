@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     addSnapshotCommand(app, action);
     addPublishCommand(app, action);
     addBenchCommand(app, action);
+    addServeCommand(app, action);
 
     try {
         app.parse(argc, argv);
