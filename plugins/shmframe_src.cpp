@@ -125,13 +125,20 @@ GType timestampModeGetType() {
     return type;
 }
 
+// Reference caps live as long as the process (the leaks tracer is told so).
+GstCaps* referenceCaps(const char* name) {
+    GstCaps* caps = gst_caps_new_empty_simple(name);
+    GST_MINI_OBJECT_FLAG_SET(caps, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
+    return caps;
+}
+
 GstCaps* writerPtsCaps() {
-    static GstCaps* caps = gst_caps_new_empty_simple("timestamp/x-shmframe-writer-pts");
+    static GstCaps* caps = referenceCaps("timestamp/x-shmframe-writer-pts");
     return caps;
 }
 
 GstCaps* publishTimeCaps() {
-    static GstCaps* caps = gst_caps_new_empty_simple("timestamp/x-shmframe-publish-monotonic");
+    static GstCaps* caps = referenceCaps("timestamp/x-shmframe-publish-monotonic");
     return caps;
 }
 

@@ -4,10 +4,24 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+namespace {
+
+// GStreamer starts with the first test, not for --gtest_list_tests (test discovery).
+class GStreamerEnvironment : public ::testing::Environment {
+  public:
+    void SetUp() override {
+        g_setenv("GST_PLUGIN_PATH", SHMFRAME_TEST_PLUGIN_DIR, TRUE);
+        g_setenv("GST_REGISTRY", SHMFRAME_TEST_REGISTRY, TRUE);
+        gst_init(nullptr, nullptr);
+    }
+    // Lets GST_TRACERS=leaks report GStreamer objects a test left alive.
+    void TearDown() override { gst_deinit(); }
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    g_setenv("GST_PLUGIN_PATH", SHMFRAME_TEST_PLUGIN_DIR, TRUE);
-    g_setenv("GST_REGISTRY", SHMFRAME_TEST_REGISTRY, TRUE);
     ::testing::InitGoogleTest(&argc, argv);
-    gst_init(&argc, &argv);
+    ::testing::AddGlobalTestEnvironment(new GStreamerEnvironment);
     return RUN_ALL_TESTS();
 }
