@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,6 +146,10 @@ Result<UniqueFd> connectToWriter(const FeedPaths& paths) {
     if (!sock) {
         return Error::fromErrno("socket", errno);
     }
+    // A writer that does not accept (stopped, hung, or hostile) lets connect() wait
+    // forever once its listen queue is full: bound the wait like the handshake's.
+    const timeval timeout{2, 0};
+    ::setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path, paths.socket.c_str(), paths.socket.size() + 1);
@@ -168,6 +173,10 @@ Result<UniqueFd> connectToWriter(const FeedPaths& paths) {
                                "cannot reach the socket of feed '" + paths.name + "' at " +
                                    paths.socket + ": it belongs to another user",
                                err);
+        case EAGAIN:
+            return Error::make(Errc::Timeout, "the writer of feed '" + paths.name +
+                                                  "' did not accept our connection within 2 s "
+                                                  "(its queue is full: is it stopped or hung?)");
         case EPROTOTYPE:
             return Error::make(Errc::ProtocolMismatch,
                                paths.socket + " is not a shmframe socket (wrong socket type)");

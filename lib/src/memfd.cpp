@@ -66,6 +66,16 @@ Result<void> checkSealed(int fd, std::size_t expectedSize, const char* what) {
                            std::string("the ") + what + " is " + std::to_string(info.st_size) +
                                " bytes but its header says " + std::to_string(expectedSize));
     }
+    // An honest writer allocates every page (create() above). Holes would be allocated
+    // on our side when we map with MAP_POPULATE: a writer could make us use any amount
+    // of memory, or hang, with a huge sparse segment.
+    const auto allocated = static_cast<std::uint64_t>(info.st_blocks) * 512;
+    if (allocated < expectedSize) {
+        return Error::make(Errc::BadPool, std::string("the ") + what + " has only " +
+                                              std::to_string(allocated) + " of its " +
+                                              std::to_string(expectedSize) +
+                                              " bytes allocated (a sparse segment)");
+    }
     return {};
 }
 

@@ -220,7 +220,7 @@ struct Writer::Impl : std::enable_shared_from_this<Writer::Impl> {
     void wakeReaders(bool everyone);
     void removeReader(std::uint32_t id, ReaderEvent::Kind kind, const std::string& reason,
                       std::vector<ReaderEvent>& events);
-    void dropLaggards(PoolSegment& segment, std::vector<ReaderEvent>& events);
+    bool dropLaggards(PoolSegment& segment, std::vector<ReaderEvent>& events);
     void updateReaderCount();
 
     void returnSlot(std::uint32_t generation, std::uint32_t slot);
@@ -738,33 +738,42 @@ void Writer::Impl::wakeReaders(bool everyone) {
     }
 }
 
-void Writer::Impl::dropLaggards(PoolSegment& segment, std::vector<ReaderEvent>& events) {
-    // The slowest sequential reader holds the writer up: drop it (and any tied with it).
-    std::uint64_t minConsumed = UINT64_MAX;
-    for (const auto& reader : readers) {
-        if (reader->sequential) {
-            minConsumed = std::min(minConsumed, reader->block->consumed.load());
+bool Writer::Impl::dropLaggards(PoolSegment& segment, std::vector<ReaderEvent>& events) {
+    // Free the oldest reusable slot: drop exactly the readers that keep it, i.e. the
+    // sequential readers that have not read its frame yet and any reader (sequential
+    // or not) holding a lease on it. These are pickSlot()'s two reasons to skip a slot,
+    // so a reader that keeps up is never dropped for another's sake.
+    const std::uint64_t latest = segment.header().latest.load(std::memory_order_relaxed);
+    std::uint64_t oldest = UINT64_MAX;
+    for (std::uint32_t i = 0; i < segment.geometry.slotCount; ++i) {
+        const std::uint64_t s = segment.slot(i).sequence.load(std::memory_order_relaxed);
+        if (!segment.loaned[i] && (latest == 0 || i != layout::latestSlot(latest)) && s != 0) {
+            oldest = std::min(oldest, s);
         }
     }
-    std::vector<std::uint32_t> laggards;
+    if (oldest == UINT64_MAX) {
+        return false;
+    }
+    std::vector<std::pair<std::uint32_t, std::string>> laggards;
+    const std::string within = " within " + std::to_string(options.losslessTimeout.count()) + " ms";
     for (const auto& reader : readers) {
-        bool holdsOldest = false;
+        bool holds = false;
         for (std::uint32_t i = 0; i < reader->leaseCount; ++i) {
-            const std::uint64_t lease = reader->block->leases[i].load();
-            holdsOldest |= lease != 0 && lease <= minConsumed + 1;
+            holds |= reader->block->leases[i].load(std::memory_order_seq_cst) == oldest;
         }
-        if ((reader->sequential && reader->block->consumed.load() == minConsumed) || holdsOldest) {
-            laggards.push_back(reader->id);
+        if (reader->sequential && reader->block->consumed.load() < oldest) {
+            laggards.emplace_back(reader->id, "lossless: did not read frame " +
+                                                  std::to_string(oldest) + within);
+        } else if (holds) {
+            laggards.emplace_back(reader->id, "lossless: held frame " + std::to_string(oldest) +
+                                                  " and did not release it" + within);
         }
     }
-    (void)segment;
-    for (const auto id : laggards) {
+    for (const auto& [id, reason] : laggards) {
         ++stats.readersDropped;
-        removeReader(id, ReaderEvent::Kind::Dropped,
-                     "lossless: did not read frame " + std::to_string(minConsumed + 1) +
-                         " within " + std::to_string(options.losslessTimeout.count()) + " ms",
-                     events);
+        removeReader(id, ReaderEvent::Kind::Dropped, reason, events);
     }
+    return !laggards.empty();
 }
 
 void Writer::Impl::returnSlot(std::uint32_t generation, std::uint32_t slot) {
@@ -950,7 +959,9 @@ Result<LoanedFrame> Writer::loan() {
         if (impl.closed) {
             return Error::make(Errc::InvalidArgument, "the writer is closed");
         }
-        PoolSegment& segment = *impl.pool;
+        // Our own reference: a reconfigure() while we wait unlocked below must not free it.
+        const std::shared_ptr<PoolSegment> current = impl.pool;
+        PoolSegment& segment = *current;
         bool blockedByReaders = false;
         std::optional<std::uint32_t> slot = impl.pickSlot(segment, blockedByReaders);
         if (!slot && !blockedByReaders) {
@@ -980,9 +991,14 @@ Result<LoanedFrame> Writer::loan() {
         }
         // Lossless: wait for a sequential reader to move on, or drop it at the deadline.
         const auto now = std::chrono::steady_clock::now();
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
         if (now >= deadline) {
-            impl.dropLaggards(segment, events);
-            continue;
+            if (impl.dropLaggards(segment, events)) {
+                continue;
+            }
+            // Nobody to drop: a reader was between taking a lease and letting go of it
+            // (pickSlot backs off then). Look again shortly; never spin with the lock held.
+            left = 1ms;
         }
         std::vector<pollfd> fds{{impl.progressFd.get(), POLLIN, 0}};
         for (const auto& reader : impl.readers) {
@@ -990,7 +1006,6 @@ Result<LoanedFrame> Writer::loan() {
         }
         segment.header().writerWaiting.store(1, std::memory_order_seq_cst);
         lock.unlock();
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
         ::poll(fds.data(), fds.size(), static_cast<int>(left.count()) + 1);
         drainEventFd(fds[0].fd);
         lock.lock();
@@ -1016,7 +1031,11 @@ Result<void> Writer::publish(LoanedFrame&& frame, const FrameMeta& meta) {
     }
     PoolSegment& segment = *impl.pool;
     if (frame.generation_ != segment.generation) {
-        frame.release();
+        // Not frame.release(): it takes the mutex we hold. A slot of a replaced pool has
+        // nothing to give back anyway.
+        frame.data_ = nullptr;
+        frame.writer_.reset();
+        frame.pool_.reset();
         return Error::make(Errc::InvalidArgument,
                            "the frame was loaned from a pool replaced by reconfigure(); loan a "
                            "new one");
