@@ -762,8 +762,8 @@ bool Writer::Impl::dropLaggards(PoolSegment& segment, std::vector<ReaderEvent>& 
             holds |= reader->block->leases[i].load(std::memory_order_seq_cst) == oldest;
         }
         if (reader->sequential && reader->block->consumed.load() < oldest) {
-            laggards.emplace_back(reader->id, "lossless: did not read frame " +
-                                                  std::to_string(oldest) + within);
+            laggards.emplace_back(
+                reader->id, "lossless: did not read frame " + std::to_string(oldest) + within);
         } else if (holds) {
             laggards.emplace_back(reader->id, "lossless: held frame " + std::to_string(oldest) +
                                                   " and did not release it" + within);
