@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Fake readers against an honest writer: garbage instead of Hello, no Hello at all, a
+// flood of silent connections, a reader that never reads its socket, one that writes
+// garbage into its control block or grabs more leases than its limit. Each is refused
+// or contained with a logged reason; the writer never blocks, crashes or leaks an fd,
+// and an honest reader next to them goes on untouched.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+
+#include "robustness_support.h"
+
+using namespace shmframe;
+using namespace shmframe::robust;
+
+namespace {
+
+class HostileReader : public RobustnessTest {};
+
+// A reader made by hand: Hello, Welcome, the three fds mapped.
+struct RawReader {
+    UniqueFd socket;
+    UniqueFd pool;
+    UniqueFd control;
+    UniqueFd wake;
+    Mapping poolMapping;
+    Mapping controlMapping;
+    protocol::Welcome welcome{};
+
+    layout::ControlBlock& block() {
+        return *reinterpret_cast<layout::ControlBlock*>(controlMapping.data());
+    }
+    const layout::PoolHeader& header() const { return layout::header(poolMapping.data()); }
+};
+
+std::optional<RawReader> rawHandshake(const std::string& socketPath, std::uint32_t flags = 0) {
+    RawReader raw;
+    raw.socket = connectRaw(socketPath);
+    if (!raw.socket || !sendRaw(raw.socket.get(), helloMessage(flags, "hostile")) ||
+        !protocol::waitReadable(raw.socket.get(), 5000)) {
+        return std::nullopt;
+    }
+    auto message = protocol::receive(raw.socket.get());
+    if (!message || message->type != protocol::MessageType::Welcome) {
+        ADD_FAILURE() << (message ? "not a Welcome" : message.error().message);
+        return std::nullopt;
+    }
+    raw.welcome = std::get<protocol::Welcome>(message->payload);
+    raw.pool = std::move(message->fds[0]);
+    raw.control = std::move(message->fds[1]);
+    raw.wake = std::move(message->fds[2]);
+    auto pool = Mapping::map(raw.pool.get(), raw.welcome.poolSize, Mapping::Access::ReadOnly);
+    auto control =
+        Mapping::map(raw.control.get(), raw.welcome.controlSize, Mapping::Access::ReadWrite);
+    if (!pool || !control) {
+        ADD_FAILURE() << "cannot map what the writer sent";
+        return std::nullopt;
+    }
+    raw.poolMapping = std::move(*pool);
+    raw.controlMapping = std::move(*control);
+    return raw;
+}
+
+// True once the writer has closed \a socket (what it sent before is skipped).
+bool closedByWriter(int socket, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return false;
+        }
+        pollfd pfd{socket, POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(left.count())) > 0) {
+            std::byte buffer[1024];
+            const ssize_t got = ::recv(socket, buffer, sizeof(buffer), MSG_DONTWAIT);
+            if (got == 0 || (got < 0 && errno != EAGAIN)) {
+                return true;
+            }
+        }
+    }
+}
+
+// An honest reader in this process that must keep getting intact frames.
+struct HonestReader {
+    Reader reader;
+    std::uint64_t frames = 0;
+    std::uint64_t torn = 0;
+
+    void readFor(int count) {
+        for (int i = 0; i < count; ++i) {
+            auto frame = reader.next(2s);
+            if (!frame) {
+                ADD_FAILURE() << "the honest reader got: " << frame.error().message;
+                return;
+            }
+            ++frames;
+            if (!test::hasPattern(frame->bytes(), frame->meta().pts) && frame->leaseIntact()) {
+                ++torn;
+            }
+        }
+    }
+};
+
+HonestReader openHonest(const std::string& feed) {
+    auto reader = Reader::open(feed);
+    if (!reader) {
+        ADD_FAILURE() << reader.error().message;
+        std::abort();
+    }
+    return HonestReader{std::move(*reader)};
+}
+
+}  // namespace
+
+TEST_F(HostileReader, GarbageInsteadOfAHelloIsRefusedAndHonestReadersGoOn) {
+    LogCapture log;
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    Publisher publisher(*writer, 1ms);
+    auto honest = openHonest("feed");
+    honest.readFor(20);  // the writer is done with the honest reader's handshake by now
+    const int writerFds = test::countOpenFds();
+
+    std::mt19937 random(7);
+    std::vector<std::pair<std::string, std::vector<std::byte>>> cases;
+    for (int i = 0; i < 10; ++i) {
+        std::vector<std::byte> garbage(1 + random() % 200);
+        for (auto& byte : garbage) {
+            byte = static_cast<std::byte>(random());
+        }
+        cases.emplace_back("random bytes", garbage);
+    }
+    auto hello = helloMessage();
+    auto oldVersion = hello;
+    oldVersion[4] = std::byte{0};  // MessageHeader::version
+    cases.emplace_back("another protocol version", oldVersion);
+    auto truncated = hello;
+    truncated.resize(30);
+    cases.emplace_back("a truncated Hello", truncated);
+    auto unterminated = hello;
+    std::fill(unterminated.begin() + sizeof(protocol::MessageHeader) + 8, unterminated.end(),
+              std::byte{'x'});
+    cases.emplace_back("an unterminated client name", unterminated);
+    cases.emplace_back("an oversized message", std::vector<std::byte>(8192, std::byte{1}));
+    protocol::Welcome welcome{};
+    cases.emplace_back("a Welcome instead of a Hello",
+                       encodeMessage(protocol::MessageType::Welcome, welcome, 0));
+
+    for (const auto& [what, bytes] : cases) {
+        SCOPED_TRACE(what);
+        auto socket = connectRaw(writer->socketPath());
+        ASSERT_TRUE(socket);
+        ASSERT_TRUE(sendRaw(socket.get(), bytes));
+        EXPECT_TRUE(closedByWriter(socket.get())) << "the writer kept a peer that sent " << what;
+        honest.readFor(5);
+    }
+    // Hello with fds attached (a reader has none to send): refused, the fds closed.
+    for (int fdCount : {1, 4, 9}) {
+        auto socket = connectRaw(writer->socketPath());
+        ASSERT_TRUE(socket);
+        UniqueFd devNull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        std::vector<int> fds(static_cast<std::size_t>(fdCount), devNull.get());
+        auto withFds = hello;
+        std::memcpy(withFds.data() + 12, &fdCount, sizeof(fdCount));  // MessageHeader::fdCount
+        ASSERT_TRUE(sendRaw(socket.get(), withFds, fds));
+        EXPECT_TRUE(closedByWriter(socket.get()));
+    }
+    // A peer of another version learns why.
+    {
+        auto socket = connectRaw(writer->socketPath());
+        ASSERT_TRUE(sendRaw(socket.get(), oldVersion));
+        ASSERT_TRUE(protocol::waitReadable(socket.get(), 5000));
+        auto refused = protocol::receive(socket.get());
+        ASSERT_TRUE(refused) << refused.error().message;
+        ASSERT_EQ(refused->type, protocol::MessageType::Refused);
+        const auto& goodbye = std::get<protocol::Goodbye>(refused->payload);
+        EXPECT_EQ(goodbye.reason, static_cast<std::uint32_t>(protocol::Reason::VersionMismatch));
+        EXPECT_NE(protocol::textOf(goodbye.text, sizeof(goodbye.text)).find("version 0"),
+                  std::string::npos);
+    }
+
+    honest.readFor(20);
+    EXPECT_EQ(honest.torn, 0u);
+    EXPECT_EQ(publisher.error(), "");
+    EXPECT_EQ(writer->stats().readers, 1u);
+    EXPECT_TRUE(log.contains("sent a bad Hello")) << "the refusals were not logged";
+    EXPECT_TRUE(test::waitUntil([&] { return test::countOpenFds() == writerFds; }))
+        << "the writer leaked fds: " << test::countOpenFds() << " vs " << writerFds;
+}
+
+TEST_F(HostileReader, ConnectionsThatNeverSayHelloAreClosedAndDoNotStopTheFeed) {
+    LogCapture log;
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    Publisher publisher(*writer, 1ms);
+    auto honest = openHonest("feed");
+    honest.readFor(20);  // the writer is done with the honest reader's handshake by now
+    const int fdsBefore = test::countOpenFds();
+
+    // More silent connections than the writer keeps pending.
+    std::vector<UniqueFd> silent;
+    for (int i = 0; i < 48; ++i) {
+        silent.push_back(connectRaw(writer->socketPath()));
+        ASSERT_TRUE(silent.back());
+    }
+    honest.readFor(100);  // the feed goes on meanwhile
+    for (auto& socket : silent) {
+        EXPECT_TRUE(closedByWriter(socket.get())) << "a silent connection was kept open";
+    }
+    silent.clear();
+    EXPECT_TRUE(log.contains("sent no Hello within 2 s"));
+    EXPECT_TRUE(log.contains("too many connections without a Hello"));
+
+    // And new readers get in again.
+    auto late = Reader::open("feed");
+    ASSERT_TRUE(late) << late.error().message;
+    auto frame = late->next(2s);
+    ASSERT_TRUE(frame) << frame.error().message;
+    EXPECT_TRUE(test::hasPattern(frame->bytes(), frame->meta().pts));
+    frame->release();
+    late = Error::make(Errc::NoWriter, "closed");
+    honest.readFor(20);
+    EXPECT_EQ(honest.torn, 0u);
+    EXPECT_EQ(publisher.error(), "");
+    EXPECT_TRUE(test::waitUntil([&] { return test::countOpenFds() == fdsBefore; }))
+        << test::countOpenFds() << " fds vs " << fdsBefore;
+}
+
+TEST_F(HostileReader, AReaderThatNeverReadsItsSocketIsDroppedAndNeverBlocksTheWriter) {
+    EventLog events;
+    WriterOptions options;
+    options.onReaderEvent = events.handler();
+    const Format small = smallFormat(PixelFormat::RGBA, 16, 16);
+    const Format other = smallFormat(PixelFormat::GRAY8, 16, 16);
+    auto writer = Writer::create("feed", small, options);
+    ASSERT_TRUE(writer) << writer.error().message;
+    auto honest = openHonest("feed");
+    auto deaf = rawHandshake(writer->socketPath());
+    ASSERT_TRUE(deaf);
+    ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 2; }));
+
+    // Each format change queues a NewPool message (with an fd) on every reader's socket.
+    // The deaf reader's fills up; the writer drops it instead of waiting.
+    int changes = 0;
+    for (; changes < 5000 && !events.first(ReaderEvent::Kind::Dropped); ++changes) {
+        ASSERT_TRUE(writer->reconfigure(changes % 2 ? small : other));
+        ASSERT_TRUE(publishPattern(*writer, static_cast<std::uint64_t>(changes + 1)));
+        honest.readFor(1);
+    }
+    auto dropped = events.first(ReaderEvent::Kind::Dropped);
+    ASSERT_TRUE(dropped) << "still not dropped after " << changes << " format changes";
+    EXPECT_NE(dropped->reason.find("does not read"), std::string::npos) << dropped->reason;
+    EXPECT_EQ(writer->stats().readers, 1u);
+    EXPECT_TRUE(closedByWriter(deaf->socket.get()));
+    deaf.reset();
+    for (std::uint64_t k = 1; k <= 10; ++k) {
+        ASSERT_TRUE(publishPattern(*writer, k));
+        honest.readFor(1);
+    }
+    EXPECT_EQ(honest.torn, 0u);
+    std::printf("dropped after %d format changes\n", changes);
+}
+
+TEST_F(HostileReader, LeasesBeyondTheLimitDoNotPinSlots) {
+    WriterOptions options;
+    options.slots = 4;
+    options.leaseLimit = 2;
+    auto writer = Writer::create("feed", smallFormat(), options);
+    ASSERT_TRUE(writer) << writer.error().message;
+    auto greedy = rawHandshake(writer->socketPath());
+    ASSERT_TRUE(greedy);
+    ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 1; }));
+
+    // After every publish, the greedy reader "leases" every frame in the pool in all 16
+    // lease words; only the first two (its limit) count.
+    for (std::uint64_t k = 1; k <= 500; ++k) {
+        ASSERT_TRUE(publishPattern(*writer, k));
+        const std::uint64_t newest = layout::latestSequence(greedy->header().latest.load());
+        for (std::uint32_t i = 0; i < layout::kMaxLeases; ++i) {
+            greedy->block().leases[i].store(newest > i + 1 ? newest - i - 1 : 0);
+        }
+    }
+    EXPECT_EQ(writer->stats().revokedLeases, 0u) << "leases past the limit pinned slots";
+    EXPECT_EQ(writer->stats().published, 500u);
+}
+
+TEST_F(HostileReader, GarbageInItsControlBlockDoesNotBlockTheWriterOrTearHonestFrames) {
+    for (const auto policy : {WriterPolicy::NeverBlock, WriterPolicy::Lossless}) {
+        SCOPED_TRACE(std::string(toString(policy)));
+        EventLog events;
+        WriterOptions options;
+        options.slots = 4;
+        options.policy = policy;
+        options.losslessTimeout = 200ms;
+        options.onReaderEvent = events.handler();
+        auto writer = Writer::create("feed", smallFormat(), options);
+        ASSERT_TRUE(writer) << writer.error().message;
+        auto honest = openHonest("feed");
+        auto hostile = rawHandshake(writer->socketPath(), protocol::kHelloSequential);
+        ASSERT_TRUE(hostile);
+        ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 2; }));
+
+        // The hostile reader writes into every word of its control block: lease words
+        // chasing the newest frames, garbage progress, garbage header fields.
+        std::atomic<bool> stop{false};
+        std::thread scribbler([&] {
+            std::mt19937_64 random(99);
+            auto& block = hostile->block();
+            while (!stop.load()) {
+                const std::uint64_t newest =
+                    layout::latestSequence(hostile->header().latest.load());
+                for (std::uint32_t i = 0; i < layout::kMaxLeases; ++i) {
+                    const auto dice = random() % 4;
+                    block.leases[i].store(dice == 0   ? random()
+                                          : dice == 1 ? newest
+                                                      : (newest > i ? newest - i : 1));
+                }
+                block.consumed.store(random() % 2 ? 0 : random());
+                block.wantWake.store(static_cast<std::uint32_t>(random()));
+                block.leaseCount = static_cast<std::uint32_t>(random());
+                block.readerId = static_cast<std::uint32_t>(random());
+            }
+        });
+        Publisher publisher(*writer, 500us);
+        honest.readFor(400);
+        const auto publishedMidway = writer->stats().published;
+        honest.readFor(200);
+        stop.store(true);
+        scribbler.join();
+        publisher.stop();
+
+        EXPECT_EQ(publisher.error(), "") << "the writer failed to publish";
+        EXPECT_GT(writer->stats().published, publishedMidway);
+        EXPECT_EQ(honest.torn, 0u);
+        if (policy == WriterPolicy::Lossless) {
+            // A reader whose leases and progress make no sense holds the writer up at
+            // most once: it is dropped after the timeout.
+            auto dropped = events.first(ReaderEvent::Kind::Dropped);
+            ASSERT_TRUE(dropped);
+            EXPECT_NE(dropped->reason.find("lossless"), std::string::npos);
+            EXPECT_TRUE(closedByWriter(hostile->socket.get()));
+        }
+    }
+}
+
+TEST_F(HostileReader, AReaderTalkingAfterItsHelloIsDropped) {
+    EventLog events;
+    WriterOptions options;
+    options.onReaderEvent = events.handler();
+    options.maxReaders = 2;
+    auto writer = Writer::create("feed", smallFormat(), options);
+    ASSERT_TRUE(writer) << writer.error().message;
+    auto chatty = rawHandshake(writer->socketPath());
+    ASSERT_TRUE(chatty);
+    ASSERT_TRUE(sendRaw(chatty->socket.get(), helloMessage()));
+    EXPECT_TRUE(closedByWriter(chatty->socket.get()));
+    EXPECT_TRUE(
+        test::waitUntil([&] { return events.first(ReaderEvent::Kind::Dropped).has_value(); }));
+    auto dropped = events.first(ReaderEvent::Kind::Dropped);
+    ASSERT_TRUE(dropped);
+    EXPECT_NE(dropped->reason.find("unexpected message"), std::string::npos) << dropped->reason;
+
+    // Past maxReaders a reader is refused with the reason, not left hanging.
+    auto first = Reader::open("feed");
+    auto second = Reader::open("feed");
+    ASSERT_TRUE(first && second);
+    auto third = Reader::open("feed");
+    ASSERT_FALSE(third);
+    EXPECT_NE(third.error().message.find("already has 2 readers"), std::string::npos)
+        << third.error().message;
+}

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Fake writers: a raw SOCK_SEQPACKET socket at the feed's path, in another process,
+// answering a reader's Hello with something broken. Each is refused with an error that
+// names what is wrong; the reader never crashes, hangs or leaks an fd, and it goes on
+// to an honest writer afterwards.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <poll.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "memfd.h"
+#include "robustness_support.h"
+
+using namespace shmframe;
+using namespace shmframe::robust;
+
+namespace {
+
+class HostileWriter : public RobustnessTest {
+  protected:
+    std::string socketPath() const { return dir_.path() + "/evil.sock"; }
+
+    // Runs \a serve as the fake writer of feed "evil" and opens a reader against it.
+    Result<Reader> openAgainst(std::function<void(int)> serve, int backlog = 16,
+                               bool accept = true) {
+        FakeWriter fake(socketPath(), std::move(serve), backlog, accept);
+        return Reader::open("evil");
+    }
+
+    // The reader's error: its code, and a message naming \a field.
+    void expectRefused(const Result<Reader>& reader, Errc code, const std::string& field) {
+        ASSERT_FALSE(reader) << "a broken writer was accepted";
+        EXPECT_EQ(reader.error().code, code)
+            << toString(reader.error().code) << ": " << reader.error().message;
+        EXPECT_NE(reader.error().message.find(field), std::string::npos)
+            << "the error does not name '" << field << "': " << reader.error().message;
+    }
+
+    // After a fake writer, an honest one on the same feed is read as usual.
+    void expectHonestWriterWorks() {
+        auto writer = Writer::create("evil", smallFormat());
+        ASSERT_TRUE(writer) << writer.error().message;
+        auto reader = Reader::open("evil");
+        ASSERT_TRUE(reader) << reader.error().message;
+        ASSERT_TRUE(publishPattern(*writer, 9));
+        auto frame = reader->next(5s);
+        ASSERT_TRUE(frame) << frame.error().message;
+        EXPECT_TRUE(test::hasPattern(frame->bytes(), 9));
+    }
+};
+
+// Answers the Hello with \a parts' Welcome and fds, then waits for the hang-up.
+void sendWelcome(int connection, HonestParts& parts, std::vector<int> fds = {}) {
+    if (!receiveHello(connection)) {
+        return;
+    }
+    if (fds.empty()) {
+        fds = {parts.pool.get(), parts.control.get(), parts.wakeReader.get()};
+    }
+    auto message = encodeMessage(protocol::MessageType::Welcome, parts.welcome, fds.size());
+    sendRaw(connection, message, fds);
+    waitForHangUp(connection);
+}
+
+// A fake writer that sends an honest Welcome with the pool made by \a make.
+std::function<void(int)> welcomeWith(std::function<HonestParts()> make,
+                                     std::function<void(HonestParts&)> spoil = {}) {
+    return [make = std::move(make), spoil = std::move(spoil)](int connection) {
+        HonestParts parts = make();
+        if (spoil) {
+            spoil(parts);
+        }
+        sendWelcome(connection, parts);
+    };
+}
+
+HonestParts honest() {
+    return makeHonestParts(smallFormat());
+}
+
+}  // namespace
+
+TEST_F(HostileWriter, AnUnsealedPoolIsRefusedNamingTheSeals) {
+    auto reader = openAgainst(welcomeWith([] { return makeHonestParts(smallFormat(), 4, false); }));
+    expectRefused(reader, Errc::BadPool, "F_SEAL_SHRINK");
+    expectHonestWriterWorks();
+}
+
+TEST_F(HostileWriter, APoolSmallerThanTheWelcomeClaimsIsRefused) {
+    auto reader = openAgainst(welcomeWith(honest, [](HonestParts& parts) {
+        parts.welcome.poolSize += 1 << 20;  // the memfd is 1 MiB smaller than claimed
+    }));
+    expectRefused(reader, Errc::BadPool, "bytes but its header says");
+    expectHonestWriterWorks();
+}
+
+TEST_F(HostileWriter, APoolSmallerThanItsHeaderClaimsIsRefused) {
+    auto reader = openAgainst(welcomeWith([] {
+        return makeHonestParts(smallFormat(), 4, true,
+                               [](layout::PoolHeader& header) { header.poolSize *= 2; });
+    }));
+    expectRefused(reader, Errc::BadPool, "poolSize");
+}
+
+TEST_F(HostileWriter, ASparsePoolIsRefusedBeforeTheReaderMapsIt) {
+    // A huge pool that is mostly holes would make the reader allocate all of it when it
+    // maps the pool (MAP_POPULATE): an honest writer allocates its pool itself.
+    auto reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        constexpr std::size_t kHuge = std::size_t{64} << 30;  // 64 GiB, nothing allocated
+        UniqueFd sparse(::memfd_create("shmframe:sparse", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+        if (::ftruncate(sparse.get(), kHuge) != 0 || !memfd::seal(sparse.get())) {
+            return;
+        }
+        parts.welcome.poolSize = kHuge;
+        sendWelcome(connection, parts, {sparse.get(), parts.control.get(), parts.wakeReader.get()});
+    });
+    expectRefused(reader, Errc::BadPool, "allocated");
+}
+
+TEST_F(HostileWriter, HeaderOffsetsPastTheEndOfThePoolAreRefused) {
+    const std::vector<std::pair<std::string, std::function<void(layout::PoolHeader&)>>> cases = {
+        {"slotDataOffset", [](layout::PoolHeader& h) { h.slotDataOffset = h.poolSize; }},
+        {"slotDataOffset", [](layout::PoolHeader& h) { h.slotDataStride = ~std::uint64_t{0} / 2; }},
+        {"slotTableOffset", [](layout::PoolHeader& h) { h.slotTableOffset = h.poolSize - 64; }},
+        {"userMetaOffset", [](layout::PoolHeader& h) { h.userMetaOffset = ~std::uint64_t{0} - 8; }},
+        {"format", [](layout::PoolHeader& h) { h.format.planes[0].offset = 1u << 30; }},
+        {"slotDataStride", [](layout::PoolHeader& h) { h.format.frameSize = h.poolSize * 2; }},
+        {"format.capsLength", [](layout::PoolHeader& h) { h.format.capsLength = 5000; }},
+        {"format.planeCount", [](layout::PoolHeader& h) { h.format.planeCount = 9; }},
+        {"headerSize", [](layout::PoolHeader& h) { h.headerSize = 12; }},
+        {"magic", [](layout::PoolHeader& h) { h.magic = 0x1234; }},
+    };
+    for (const auto& [field, spoil] : cases) {
+        SCOPED_TRACE(field);
+        auto reader = openAgainst(welcomeWith(
+            [spoil = spoil] { return makeHonestParts(smallFormat(), 4, true, spoil); }));
+        ASSERT_FALSE(reader);
+        EXPECT_EQ(reader.error().code, Errc::BadPool) << reader.error().message;
+        EXPECT_NE(reader.error().message.find(field), std::string::npos) << reader.error().message;
+    }
+    expectHonestWriterWorks();
+}
+
+TEST_F(HostileWriter, AnAbsurdSlotCountIsRefused) {
+    auto reader = openAgainst(welcomeWith([] {
+        return makeHonestParts(smallFormat(), 4, true,
+                               [](layout::PoolHeader& header) { header.slotCount = 1000; });
+    }));
+    expectRefused(reader, Errc::BadPool, "slotCount");
+    reader = openAgainst(welcomeWith([] {
+        return makeHonestParts(smallFormat(), 4, true,
+                               [](layout::PoolHeader& header) { header.leaseLimit = 100000; });
+    }));
+    expectRefused(reader, Errc::BadPool, "leaseLimit");
+}
+
+TEST_F(HostileWriter, AnotherProtocolVersionIsRefusedNamingBothVersions) {
+    auto reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        auto message = encodeMessage(protocol::MessageType::Welcome, parts.welcome, 3);
+        message[4] = std::byte{7};  // MessageHeader::version
+        if (receiveHello(connection)) {
+            sendRaw(connection, message,
+                    {parts.pool.get(), parts.control.get(), parts.wakeReader.get()});
+            waitForHangUp(connection);
+        }
+    });
+    expectRefused(reader, Errc::ProtocolMismatch, "version 7");
+    // Another pool layout version is refused the same way.
+    reader = openAgainst(welcomeWith([] {
+        return makeHonestParts(smallFormat(), 4, true,
+                               [](layout::PoolHeader& header) { header.layoutVersion = 99; });
+    }));
+    expectRefused(reader, Errc::ProtocolMismatch, "layoutVersion");
+}
+
+TEST_F(HostileWriter, GarbageBytesAreRefused) {
+    std::mt19937 random(1234);
+    for (int round = 0; round < 20; ++round) {
+        const std::size_t size = 1 + random() % 300;
+        std::vector<std::byte> garbage(size);
+        for (auto& byte : garbage) {
+            byte = static_cast<std::byte>(random());
+        }
+        auto reader = openAgainst([&garbage](int connection) {
+            if (receiveHello(connection)) {
+                sendRaw(connection, garbage);
+                waitForHangUp(connection);
+            }
+        });
+        ASSERT_FALSE(reader);
+        EXPECT_TRUE(reader.error().code == Errc::ProtocolMismatch ||
+                    reader.error().code == Errc::BadMessage)
+            << reader.error().message;
+    }
+    // An oversized message is refused as such.
+    auto reader = openAgainst([](int connection) {
+        if (receiveHello(connection)) {
+            sendRaw(connection, std::vector<std::byte>(4096, std::byte{0x53}));
+            waitForHangUp(connection);
+        }
+    });
+    expectRefused(reader, Errc::BadMessage, "larger than any protocol message");
+}
+
+TEST_F(HostileWriter, MessagesWithTheWrongFdsAreRefusedAndTheFdsClosed) {
+    // Too many fds for the kernel to deliver to us (the rest are dropped on the way).
+    auto reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        std::vector<int> fds(8, parts.pool.get());
+        auto message = encodeMessage(protocol::MessageType::Welcome, parts.welcome, fds.size());
+        if (receiveHello(connection)) {
+            sendRaw(connection, message, fds);
+            waitForHangUp(connection);
+        }
+    });
+    expectRefused(reader, Errc::BadMessage, "fds");
+    // Four fds that the header admits: one too many for a Welcome.
+    reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        sendWelcome(
+            connection, parts,
+            {parts.pool.get(), parts.control.get(), parts.wakeReader.get(), parts.pool.get()});
+    });
+    expectRefused(reader, Errc::BadMessage, "came with 4 fds, expected 3");
+    // The right count in the header, but fewer fds attached.
+    reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        auto message = encodeMessage(protocol::MessageType::Welcome, parts.welcome, 3);
+        if (receiveHello(connection)) {
+            sendRaw(connection, message, {parts.pool.get()});
+            waitForHangUp(connection);
+        }
+    });
+    expectRefused(reader, Errc::BadMessage, "fdCount");
+    // The fds in the wrong order: a socket where the pool belongs, a pipe for wake-ups.
+    reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        sendWelcome(connection, parts,
+                    {parts.wakeReader.get(), parts.control.get(), parts.wakeReader.get()});
+    });
+    expectRefused(reader, Errc::BadPool, "pool fd is not a sealable memfd");
+    reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        int pipeFds[2];
+        if (::pipe(pipeFds) != 0) {
+            return;
+        }
+        sendWelcome(connection, parts, {parts.pool.get(), parts.control.get(), pipeFds[0]});
+    });
+    expectRefused(reader, Errc::BadMessage, "wake-up fd");
+    expectHonestWriterWorks();
+}
+
+TEST_F(HostileWriter, BrokenControlBlocksAreRefused) {
+    auto reader = openAgainst(
+        welcomeWith(honest, [](HonestParts& parts) { parts.block().leaseCount = 1000; }));
+    expectRefused(reader, Errc::BadPool, "leaseCount");
+    reader = openAgainst(welcomeWith(honest, [](HonestParts& parts) { parts.block().magic = 0; }));
+    expectRefused(reader, Errc::BadPool, "magic");
+    reader = openAgainst(
+        welcomeWith(honest, [](HonestParts& parts) { parts.welcome.controlSize = 1u << 30; }));
+    expectRefused(reader, Errc::BadMessage, "controlSize");
+    reader = openAgainst(welcomeWith(honest, [](HonestParts& parts) {
+        parts.control = makeMemfd("shmframe-reader", layout::kControlBlockSize, false);
+    }));
+    expectRefused(reader, Errc::BadPool, "control block fd lacks the seals");
+    reader = openAgainst(welcomeWith(honest, [](HonestParts& parts) {
+        parts.welcome.writerSession ^= 1;  // not the pool's writer
+    }));
+    expectRefused(reader, Errc::BadPool, "writerSession");
+}
+
+TEST_F(HostileWriter, AWriterThatHangsUpMidHandshakeIsReported) {
+    auto reader = openAgainst([](int connection) { receiveHello(connection); });
+    expectRefused(reader, Errc::NoWriter, "hung up during the handshake");
+    reader = openAgainst([](int) {});  // hangs up before the Hello
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error().code, Errc::NoWriter) << reader.error().message;
+    // Half a Welcome: its header without the payload.
+    reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        auto message = encodeMessage(protocol::MessageType::Welcome, parts.welcome, 0);
+        message.resize(sizeof(protocol::MessageHeader));
+        if (receiveHello(connection)) {
+            sendRaw(connection, message);
+        }
+    });
+    expectRefused(reader, Errc::BadMessage, "payloadSize");
+    expectHonestWriterWorks();
+}
+
+TEST_F(HostileWriter, AWriterThatNeverAnswersTimesOutInsteadOfHanging) {
+    auto reader = openAgainst([](int connection) {
+        receiveHello(connection);
+        waitForHangUp(connection, 60s);  // reads the Hello, answers nothing
+    });
+    expectRefused(reader, Errc::Timeout, "did not answer");
+    expectHonestWriterWorks();
+}
+
+TEST_F(HostileWriter, AWriterThatNeverAcceptsTimesOutInsteadOfHanging) {
+    // A listening socket whose backlog is full: connect() itself would wait forever.
+    FakeWriter fake(
+        socketPath(), [](int) {}, 0, false);
+    std::vector<UniqueFd> queued;
+    for (int i = 0; i < 4; ++i) {
+        queued.push_back(
+            UniqueFd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)));
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, socketPath().c_str(), sizeof(address.sun_path) - 1);
+        ::connect(queued.back().get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    }
+    auto reader = Reader::open("evil");
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error().code, Errc::Timeout) << reader.error().message;
+    auto info = probeFeed("evil");  // what `shmframe list` and `info` do
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().code, Errc::Timeout) << info.error().message;
+}
+
+TEST_F(HostileWriter, AWriterScribblingOverItsPoolCannotCrashOrHangAReader) {
+    // A fake writer with a valid pool that then writes random bytes over everything it
+    // can (the header, the slot table, the frames) while it "publishes" random slots
+    // and sequences. The static part of the header was copied and checked at connect;
+    // nothing the writer changes later moves an offset under the reader. Whatever the
+    // reader gets, it may read every byte of it.
+    for (const auto mode : {ReadMode::Latest, ReadMode::Sequential}) {
+        SCOPED_TRACE(std::string(toString(mode)));
+        FakeWriter fake(socketPath(), [](int connection) {
+            HonestParts parts = honest();
+            parts.publish(1, 1);
+            if (!receiveHello(connection)) {
+                return;
+            }
+            auto message = encodeMessage(protocol::MessageType::Welcome, parts.welcome, 3);
+            sendRaw(connection, message,
+                    {parts.pool.get(), parts.control.get(), parts.wakeReader.get()});
+            // Scribble only once the reader has checked what it got and sleeps on us.
+            for (int i = 0; i < 2000 && parts.block().wantWake.load() == 0; ++i) {
+                ::usleep(1000);
+            }
+            std::mt19937_64 random(42);
+            const std::size_t words = parts.poolMapping.size() / 8;
+            auto* pool = reinterpret_cast<std::uint64_t*>(parts.poolMapping.data());
+            const auto& geometry = parts.description.geometry;
+            std::uint64_t nextSequence = 2;
+            for (;;) {
+                pollfd pfd{connection, POLLIN, 0};
+                if (::poll(&pfd, 1, 0) != 0) {
+                    return;  // the reader gave up on us: serve the next connection
+                }
+                for (int i = 0; i < 64; ++i) {
+                    pool[random() % words] = random();
+                }
+                // Mostly a slot that exists, sometimes one that does not.
+                const auto slot = static_cast<std::uint32_t>(
+                    random() % 50 == 0 ? random() % 256 : random() % geometry.slotCount);
+                // Mostly the next sequence, sometimes a jump ahead, rarely one back.
+                const auto dice = random() % 500;
+                nextSequence = dice == 0   ? random() % 1000 + 1
+                               : dice < 10 ? nextSequence + random() % 100000
+                                           : nextSequence + 1;
+                const std::uint64_t sequence = nextSequence;
+                if (slot < geometry.slotCount) {
+                    layout::slotHeader(parts.poolMapping.data(), geometry, slot)
+                        .sequence.store(sequence);
+                }
+                auto& header = parts.header();
+                header.latest.store(layout::packLatest(sequence, slot));
+                header.eos.store(random() % 16 == 0 ? random() : 0);
+                header.state.store(random() % 16 == 0 ? static_cast<std::uint32_t>(random()) : 0);
+                parts.block().leaseCount = static_cast<std::uint32_t>(random());
+                const char byte = 1;
+                ::send(parts.wakeWriter.get(), &byte, 1, MSG_DONTWAIT);
+                ::usleep(50);
+            }
+        });
+        ReaderOptions options;
+        options.mode = mode;
+        auto reader = Reader::open("evil", options);
+        ASSERT_TRUE(reader) << reader.error().message;
+        int frames = 0;
+        std::map<Errc, int> outcomes;
+        for (int i = 0; i < 3000; ++i) {
+            auto frame = reader->next(1ms);
+            if (!frame) {
+                ++outcomes[frame.error().code];
+                continue;
+            }
+            ++frames;
+            std::uint64_t sum = 0;
+            for (const auto byte : frame->bytes()) {
+                sum += static_cast<std::uint8_t>(byte);
+            }
+            for (const auto byte : frame->userMeta()) {
+                sum += static_cast<std::uint8_t>(byte);
+            }
+            EXPECT_LE(frame->userMeta().size(), 64u);
+            EXPECT_EQ(frame->bytes().size(), smallFormat().frameSize);
+            ::testing::Test::RecordProperty("checksum", static_cast<int>(sum & 0xff));
+        }
+        EXPECT_GT(frames, 0) << "the scribbling writer never got a frame through";
+        std::string summary;
+        for (const auto& [code, count] : outcomes) {
+            summary += std::string(toString(code)) + "=" + std::to_string(count) + " ";
+        }
+        std::printf("%s: %d frames, %s\n", std::string(toString(mode)).c_str(), frames,
+                    summary.c_str());
+    }
+}
+
+TEST_F(HostileWriter, ABrokenNewPoolDisconnectsTheReaderWithTheReason) {
+    FakeWriter fake(socketPath(), [](int connection) {
+        HonestParts parts = honest();
+        parts.publish(1, 1);
+        if (!receiveHello(connection)) {
+            return;
+        }
+        auto welcome = encodeMessage(protocol::MessageType::Welcome, parts.welcome, 3);
+        sendRaw(connection, welcome,
+                {parts.pool.get(), parts.control.get(), parts.wakeReader.get()});
+        // A "new generation" whose fd is unsealed, then the old pool marked retired.
+        UniqueFd unsealed = makeMemfd("shmframe:evil", parts.poolMapping.size(), false);
+        protocol::NewPool newPool{parts.poolMapping.size(), 2, 0};
+        sendRaw(connection, encodeMessage(protocol::MessageType::NewPool, newPool, 1),
+                {unsealed.get()});
+        parts.header().state.fetch_or(layout::kPoolRetired);
+        const char byte = 1;
+        ::send(parts.wakeWriter.get(), &byte, 1, MSG_DONTWAIT);
+        waitForHangUp(connection);
+    });
+    ReaderOptions options;
+    options.reconnect = false;
+    auto reader = Reader::open("evil", options);
+    ASSERT_TRUE(reader) << reader.error().message;
+    auto first = reader->next(2s);
+    ASSERT_TRUE(first) << first.error().message;  // frame 1 of the first pool is fine
+    EXPECT_TRUE(test::hasPattern(first->bytes(), 1));
+    auto next = reader->next(2s);
+    ASSERT_FALSE(next);
+    EXPECT_EQ(next.error().code, Errc::BadPool) << next.error().message;
+    EXPECT_NE(next.error().message.find("seals"), std::string::npos) << next.error().message;
+    EXPECT_EQ(reader->state(), ReaderState::WaitingForWriter);
+    // The frame taken before stays readable.
+    EXPECT_TRUE(test::hasPattern(first->bytes(), 1));
+}
+
+TEST_F(HostileWriter, AWaitingReaderReportsABrokenWriterAndTakesTheNextHonestOne) {
+    ReaderOptions options;
+    options.waitForWriter = true;
+    auto reader = Reader::open("evil", options);
+    ASSERT_TRUE(reader);
+    {
+        FakeWriter fake(socketPath(), welcomeWith([] {
+                            return makeHonestParts(
+                                smallFormat(), 4, true,
+                                [](layout::PoolHeader& header) { header.slotCount = 1000; });
+                        }));
+        auto next = reader->next(5s);
+        ASSERT_FALSE(next);
+        EXPECT_EQ(next.error().code, Errc::BadPool) << next.error().message;
+    }
+    auto writer = Writer::create("evil", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(publishPattern(*writer, 3));
+    std::optional<Frame> frame;
+    for (int i = 0; i < 10 && !frame; ++i) {
+        auto next = reader->next(2s);
+        if (next) {
+            frame = std::move(*next);
+        }
+    }
+    ASSERT_TRUE(frame) << "the reader did not move on to the honest writer";
+    EXPECT_TRUE(test::hasPattern(frame->bytes(), 3));
+}
