@@ -9,7 +9,6 @@ namespace shmframe::gst {
 
 namespace {
 
-// Names of PixelFormat are GStreamer's, so the string is the bridge.
 std::string capsToString(const GstCaps* caps) {
     gchar* text = gst_caps_to_string(caps);
     std::string result = text ? text : "";
@@ -20,11 +19,36 @@ std::string capsToString(const GstCaps* caps) {
 }  // namespace
 
 GstVideoFormat toGstVideoFormat(PixelFormat format) {
-    if (format == PixelFormat::Unknown) {
-        return GST_VIDEO_FORMAT_UNKNOWN;
+    // A table, not gst_video_format_from_string: this runs for every frame.
+    switch (format) {
+        case PixelFormat::RGBA:
+            return GST_VIDEO_FORMAT_RGBA;
+        case PixelFormat::BGRA:
+            return GST_VIDEO_FORMAT_BGRA;
+        case PixelFormat::RGBx:
+            return GST_VIDEO_FORMAT_RGBx;
+        case PixelFormat::BGRx:
+            return GST_VIDEO_FORMAT_BGRx;
+        case PixelFormat::RGB:
+            return GST_VIDEO_FORMAT_RGB;
+        case PixelFormat::BGR:
+            return GST_VIDEO_FORMAT_BGR;
+        case PixelFormat::GRAY8:
+            return GST_VIDEO_FORMAT_GRAY8;
+        case PixelFormat::GRAY16_LE:
+            return GST_VIDEO_FORMAT_GRAY16_LE;
+        case PixelFormat::NV12:
+            return GST_VIDEO_FORMAT_NV12;
+        case PixelFormat::I420:
+            return GST_VIDEO_FORMAT_I420;
+        case PixelFormat::YUY2:
+            return GST_VIDEO_FORMAT_YUY2;
+        case PixelFormat::UYVY:
+            return GST_VIDEO_FORMAT_UYVY;
+        case PixelFormat::Unknown:
+            break;
     }
-    const std::string name(toString(format));
-    return gst_video_format_from_string(name.c_str());
+    return GST_VIDEO_FORMAT_UNKNOWN;
 }
 
 Result<Format> formatFromCaps(const GstCaps* caps) {

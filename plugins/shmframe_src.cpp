@@ -626,7 +626,10 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
             next.emplace(state.reader->tryNext());
             readerState = state.reader->state();
             fd = state.reader->fd();
-            state.slots = state.reader->writer() ? state.reader->writer()->slots : 0;
+            if (*next && (**next).writerSession() != state.session) {
+                const auto writer = state.reader->writer();
+                state.slots = writer ? writer->slots : 0;
+            }
             if (!*next) {
                 feedDir = feedDirectoryOf(*state.reader);
             }
