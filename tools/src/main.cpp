@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
                    "or /tmp/shmframe-UID");
     app.footer(
         "Exit codes: 0 ok, 1 runtime error (no writer, timeout, I/O), 2 usage error.\n"
-        "Run 'shmframe COMMAND --help' for the options of a command.");
+        "Run 'shmframe COMMAND --help' for the options of a command.\n");
     // Options of the main app (--dir) are accepted after the command name too.
     app.fallthrough();
 
