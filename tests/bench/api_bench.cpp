@@ -80,6 +80,9 @@ int runReader(Args& args) {
     const std::string feed = args.text("feed");
     const std::string waitName = args.text("wait", "block");
     const std::uint64_t warmup = args.number("warmup", 0, 1'000'000);
+    // 0: run until end of stream (saturation); else the index of the last frame is known
+    // and the measured window closes on it, before end-of-stream handling.
+    const std::uint64_t frames = args.number("frames", 0, 100'000'000, 0);
     const std::uint64_t deadline = nowNs() + args.number("timeout-ms", 100, 3'600'000) * kMs;
     args.finish();
     if (waitName != "block" && waitName != "spin") {
@@ -96,12 +99,14 @@ int runReader(Args& args) {
         emit(Json{{"error", "reader: " + reader.error().message}});
         return 1;
     }
-    std::vector<double> samples;
-    samples.reserve(100'000);
+    // Touched now, so that storing samples never page-faults inside the measured window.
+    std::vector<double> samples(std::size_t(frames ? frames + 16 : 1'000'000));
+    samples.clear();
     std::uint64_t bad = 0;
     std::uint64_t firstIndex = 0, lastIndex = 0, firstNs = 0, lastNs = 0;
-    std::uint64_t cpuStart = 0;
-    Usage usageStart;
+    std::uint64_t cpuStart = 0, cpuEnd = 0;
+    Usage usageStart, usageEnd;
+    bool windowClosed = false;
     std::string ending = "end of stream";
     while (true) {
         if (nowNs() >= deadline) {
@@ -138,9 +143,16 @@ int runReader(Args& args) {
         }
         lastIndex = stamp->index;
         lastNs = now;
+        if (frames && !windowClosed && stamp->index + 1 >= warmup + frames) {
+            cpuEnd = threadCpuNs();
+            usageEnd = processUsage();
+            windowClosed = true;
+        }
     }
-    const std::uint64_t cpuEnd = threadCpuNs();
-    const Usage usageEnd = processUsage();
+    if (!windowClosed) {
+        cpuEnd = threadCpuNs();
+        usageEnd = processUsage();
+    }
     const double intervals = samples.size() > 1 ? double(samples.size() - 1) : 1.0;
     const ReaderStats stats = reader->stats();
     Json out = {{"ending", ending},
@@ -184,8 +196,8 @@ WriterRun publishFrames(Writer& writer, std::uint64_t warmup, std::uint64_t fram
     std::uint64_t next = nowNs() + 10 * kMs;
     std::uint64_t cpuSum = 0;
     std::uint64_t measured = 0;
-    std::vector<double> publishCalls;
-    publishCalls.reserve(std::size_t(std::min<std::uint64_t>(frames, 1'000'000)));
+    std::vector<double> publishCalls(std::size_t(std::min<std::uint64_t>(frames, 1'000'000)));
+    publishCalls.clear();  // touched once above: no page fault while measuring
     Usage usageStart;
     std::uint64_t start = 0;
     std::uint64_t stopAt = UINT64_MAX;
@@ -293,9 +305,9 @@ int runWriter(Args& args, bool saturate) {
     const std::uint64_t timeoutMs = expectedNs / kMs + 30'000;
     std::vector<Child> readers;
     for (std::uint64_t i = 0; i < readerCount; ++i) {
-        auto child =
-            Child::spawnSelf({"reader", "--feed", feed, "--wait", waitName, "--warmup",
-                              std::to_string(warmup), "--timeout-ms", std::to_string(timeoutMs)});
+        auto child = Child::spawnSelf({"reader", "--feed", feed, "--wait", waitName, "--warmup",
+                                       std::to_string(warmup), "--frames", std::to_string(frames),
+                                       "--timeout-ms", std::to_string(timeoutMs)});
         if (!child) {
             emit(skipped(record, "could not start a reader process"));
             return 0;

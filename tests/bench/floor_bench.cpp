@@ -175,8 +175,11 @@ int runWake(Args& args) {
         event.events = EPOLLIN;
         ::epoll_ctl(epollFd, EPOLL_CTL_ADD, kind == "eventfd-epoll" ? eventFd : pair[1], &event);
         std::uint32_t seen = 0;
-        std::uint64_t cpuStart = 0;
-        Usage usageStart;
+        std::uint64_t cpuStart = 0, cpuEnd = 0;
+        Usage usageStart, usageEnd;
+        bool windowClosed = false;
+        // Shared pages are mapped into this process on first touch: do it before measuring.
+        std::memset(shared->samples, 0, block.capacity() * sizeof(double));
         shared->ready.store(1);
         while (true) {
             if (kind == "futex") {
@@ -218,10 +221,18 @@ int runWake(Args& args) {
                 usageStart = processUsage();
             }
             recordSample(*shared, block.capacity(), now);
+            if (!windowClosed && shared->index.load() + 1 >= warmup + frames) {
+                cpuEnd = threadCpuNs();
+                usageEnd = processUsage();
+                windowClosed = true;
+            }
         }
-        const Usage usageEnd = processUsage();
+        if (!windowClosed) {
+            cpuEnd = threadCpuNs();
+            usageEnd = processUsage();
+        }
         const double intervals = shared->count > 1 ? double(shared->count - 1) : 1.0;
-        shared->cpuPerFrameUs = double(threadCpuNs() - cpuStart) / 1000.0 / intervals;
+        shared->cpuPerFrameUs = double(cpuEnd - cpuStart) / 1000.0 / intervals;
         shared->minorFaultsPerFrame =
             double(usageEnd.minorFaults - usageStart.minorFaults) / intervals;
         shared->majorFaultsPerFrame =
@@ -360,6 +371,7 @@ int runUnixCopy(Args& args) {
         ::close(pair[0]);
         auto buffer = std::make_unique<std::byte[]>(frameBytes);
         std::memset(buffer.get(), 0, frameBytes);  // fault it in before we measure
+        std::memset(shared->samples, 0, block.capacity() * sizeof(double));
         std::uint64_t cpuStart = 0;
         Usage usageStart;
         shared->ready.store(1);

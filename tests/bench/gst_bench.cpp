@@ -149,9 +149,9 @@ GstPadProbeReturn readProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
         }
         probes->samples.push_back(double(now - stamp.timeNs) / 1000.0);
         probes->lastNs = now;
-        probes->usageEnd = processUsage();
     }
     if (stamp.index + 1 >= end) {
+        probes->usageEnd = processUsage();
         probes->finished = true;
         g_main_loop_quit(probes->loop);
     }
@@ -360,6 +360,9 @@ std::string receiverPipeline(const std::string& transport, const FrameSpec& spec
 
 Json receiverResult(Probes& probes, const std::string& ending) {
     std::lock_guard lock(probes.mutex);
+    if (probes.usageEnd.cpuNs == 0) {
+        probes.usageEnd = processUsage();  // the window did not close: count up to now
+    }
     const double intervals = probes.samples.size() > 1 ? double(probes.samples.size() - 1) : 1.0;
     const double windowS = double(probes.lastNs - probes.firstNs) / 1e9;
     Json out = {
@@ -466,7 +469,8 @@ int runReceiver(Args& args) {
     probes.warmup = warmup;
     probes.frames = frames;
     probes.loop = pipeline.loop();
-    probes.samples.reserve(frames);
+    probes.samples.resize(frames + 16);  // touched now: no page fault while measuring
+    probes.samples.clear();
     if (!addProbe(pipeline.get(), "out", "sink", readProbe, &probes) || !pipeline.play()) {
         emit(Json{{"error", "receiver pipeline does not start"}});
         return 1;

@@ -44,6 +44,7 @@ CASES = [
     ("1080p NV12 60 fps, fit 1280x720", "NV12", 1920, 1080, 60, "1280x720", []),
 ]
 PAINTERS = ["qimage", "opengl"]
+WARMUP_SECONDS = 2.0
 
 
 def cpu_seconds(pid):
@@ -82,7 +83,6 @@ def start_xvfb(workdir):
 
 def run_case(args, env, xvfb, case, painter):
     label, pixel_format, width, height, fps, window, extra = case
-    frames = int(fps * args.seconds) + 30
     feed = "bench"
     writer = subprocess.Popen(
         [args.writer, "--feed", feed, "--format", pixel_format, "--size", f"{width}x{height}",
@@ -94,15 +94,19 @@ def run_case(args, env, xvfb, case, painter):
         stats_file = os.path.join(env["SHMFRAME_DIR"], "stats.json")
         xvfb_before = cpu_seconds(xvfb.pid)
         viewer = subprocess.Popen(
-            [args.viewer, "--painter", painter, "--window-size", window, "--after-frames",
-             str(frames), "--timeout", str(args.seconds * 4 + 20), "--stats-file", stats_file,
-             *extra, feed],
+            [args.viewer, "--painter", painter, "--window-size", window, "--stats-file",
+             stats_file, *extra, feed],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+        # Wall time, not a frame count: a painter that cannot keep up paints fewer
+        # frames, which is a result too. The viewer measures after its own warm-up
+        # (30 frames) and writes its statistics when SIGTERM makes it quit.
+        time.sleep(WARMUP_SECONDS + args.seconds)
+        viewer.send_signal(signal.SIGTERM)
         try:
-            _, viewer_err = viewer.communicate(timeout=args.seconds * 4 + 40)
+            _, viewer_err = viewer.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             stop(viewer)
-            raise RuntimeError("viewer hung")
+            raise RuntimeError("viewer did not quit on SIGTERM")
         xvfb_cpu = cpu_seconds(xvfb.pid) - xvfb_before
         if viewer.returncode != 0:
             raise RuntimeError(f"viewer exited {viewer.returncode}: {viewer_err.strip()}")
@@ -117,6 +121,8 @@ def run_case(args, env, xvfb, case, painter):
     received = feed_stats["frames_received"]
     skipped = feed_stats.get("skipped", 0)
     wall_s = stats.get("measured_wall_ns", 0) / 1e9
+    if not wall_s:
+        raise RuntimeError(f"the viewer painted only {painted} frames (no measurement)")
     result = {
         "case": label, "painter": painter,
         "painted_via": feed_stats["paint_path"],
@@ -129,6 +135,7 @@ def run_case(args, env, xvfb, case, painter):
         "xvfb_cpu_ms_per_frame": 1000.0 * xvfb_cpu / painted if painted else 0.0,
         "latency_ms": {k: feed_stats["publish_to_paint_ns"][k] / 1e6 for k in ("p50", "p90", "p99")},
         "skipped": skipped,
+        "copies": feed_stats.get("copies", 0),
         "received": received,
     }
     if "cpu_yuv_conversion_ns" in feed_stats:
