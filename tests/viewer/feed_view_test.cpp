@@ -279,6 +279,38 @@ TEST(FeedView, ActualSizeOptionShowsTheFrameOneToOneInABiggerView) {
     EXPECT_EQ(shot.pixel(origin - QPoint(1, 1)), qRgb(0, 0, 0));  // black around it
 }
 
+// Runs where OpenGL exists (the Xvfb script test runs the *opengl* cases).
+TEST(FeedView, AutoPainterMovesToOpenglForYuvAndBackForRgb) {
+    if (!openGlAvailable())
+        GTEST_SKIP() << "no OpenGL on this platform; the Xvfb script test covers it";
+    qputenv("SHMFRAME_VIEWER_GL_IS_HARDWARE", "1");
+    struct Restore {
+        ~Restore() { qunsetenv("SHMFRAME_VIEWER_GL_IS_HARDWARE"); }
+    } restore;
+    shmframe::test::TempFeedDir dir;
+    auto writer = PatternWriter::start("auto", formatOf(PixelFormat::RGBA));
+    ASSERT_TRUE(writer);
+    auto view = showFeed("auto", PainterKind::Auto);
+    ASSERT_TRUE(waitFor([&] { return view->framesPainted() >= 1; }));
+    EXPECT_EQ(view->viewfinder()->kind(), PainterKind::QImage);
+
+    for (PixelFormat next : {PixelFormat::I420, PixelFormat::BGR}) {
+        const Format format = formatOf(next);
+        ASSERT_TRUE(writer->reconfigure(format));
+        ASSERT_TRUE(waitFor(
+            [&] { return view->shownFormat() && view->shownFormat()->pixelFormat == next; }));
+        const std::uint64_t painted = view->framesPainted();
+        ASSERT_TRUE(waitFor([&] { return view->framesPainted() > painted + 1; }));
+        EXPECT_EQ(view->viewfinder()->kind(),
+                  isYuv(next) ? PainterKind::OpenGl : PainterKind::QImage);
+        // The bars on the top row (the "format changed" banner is in the middle).
+        const QImage shot = grabView(*view);
+        for (int bar = 0; bar < test::kBars; ++bar)
+            EXPECT_TRUE(test::closeTo(shot.pixel(bar * 41 + 20, 2), test::barColor(bar), 6))
+                << toString(next) << " bar " << bar;
+    }
+}
+
 TEST(FeedView, InvalidFeedNameIsAMessageNotACrash) {
     shmframe::test::TempFeedDir dir;
     auto view = showFeed("no/such feed!", PainterKind::Auto);

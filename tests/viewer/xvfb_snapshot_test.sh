@@ -113,12 +113,24 @@ check_painter opengl nv12 6
 
 # 3. Every format through the OpenGL painter, pixel-checked by the GoogleTest cases.
 if [ -n "$gtests" ]; then
-    "$gtests" --gtest_filter='*opengl*' >"$work/gtest-opengl.log" 2>&1 ||
+    "$gtests" --gtest_filter='*opengl*:*Opengl*' >"$work/gtest-opengl.log" 2>&1 ||
         fail "the OpenGL rendering cases failed under Xvfb"
     grep -E "PASSED|SKIPPED \]" "$work/gtest-opengl.log" | head -3
 fi
 
-# 4. A feed that never comes: a message and a non-zero exit, not a hang.
+# 4. SIGTERM: a clean quit, with the statistics written.
+"$viewer" --stats-file "$work/stats.json" rgba >"$work/viewer-term.log" 2>&1 &
+viewer_pid=$!
+pids+=("$viewer_pid")
+sleep 1
+kill -TERM "$viewer_pid"
+wait "$viewer_pid"
+status=$?
+[ $status -eq 0 ] || fail "SIGTERM: the viewer exited with $status"
+grep -q '"frames_painted"' "$work/stats.json" || fail "SIGTERM: no statistics written"
+echo "ok: SIGTERM quits cleanly and writes --stats-file"
+
+# 5. A feed that never comes: a message and a non-zero exit, not a hang.
 "$viewer" --snapshot "$work/never.png" --timeout 1 nosuchfeed >"$work/never.log" 2>&1
 status=$?
 [ $status -ne 0 ] || fail "--snapshot of a missing feed exited 0"

@@ -1,21 +1,52 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // shmframe-viewer: shows live shmframe feeds without copying their frames.
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 
 #include <QApplication>
 #include <QFile>
 #include <QIcon>
+#include <QSocketNotifier>
 
 #include <shmframe/version.h>
 
 #include "main_window.h"
 #include "viewer_options.h"
 
+namespace {
+
+// SIGTERM / SIGINT reach the event loop through a socket pair, so that the viewer
+// quits the normal way (stats written, leases released) instead of dying mid-paint.
+int quitSignalFds[2] = {-1, -1};
+
+void onQuitSignal(int) {
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(quitSignalFds[0], &byte, 1);
+}
+
+void quitOnSignals(QApplication& app) {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, quitSignalFds) != 0)
+        return;
+    auto* notifier = new QSocketNotifier(quitSignalFds[1], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &app, [&app] { app.quit(); });
+    struct sigaction action {};
+    action.sa_handler = onQuitSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     // A reader whose writer vanishes must see an error, not die of SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
     QApplication app(argc, argv);
+    quitOnSignals(app);
     QApplication::setApplicationName(QStringLiteral("shmframe-viewer"));
     QApplication::setApplicationVersion(QStringLiteral(SHMFRAME_VERSION_STRING));
     QApplication::setDesktopFileName(QStringLiteral("shmframe-viewer"));

@@ -94,6 +94,10 @@ QString openGlRenderer() {
 }
 
 bool openGlIsSoftware() {
+    // Lets auto pick OpenGL for YUV on a CPU renderer too: to measure it, and to test
+    // the switch between painters under Xvfb.
+    if (qEnvironmentVariableIntValue("SHMFRAME_VIEWER_GL_IS_HARDWARE") == 1)
+        return false;
     const QString renderer = openGlRenderer().toLower();
     return renderer.contains(QLatin1String("llvmpipe")) ||
            renderer.contains(QLatin1String("softpipe")) ||

@@ -178,9 +178,8 @@ void ViewfinderGl::initializeGL() {
     programs_.clear();
     uploadPending_ = frame() != nullptr;
     initialized_ = true;
-    connect(
-        ctx, &QOpenGLContext::aboutToBeDestroyed, this, [this] { releaseGl(); },
-        Qt::UniqueConnection);
+    connect(ctx, &QOpenGLContext::aboutToBeDestroyed, this, &ViewfinderGl::releaseGl,
+            Qt::UniqueConnection);
 }
 
 void ViewfinderGl::resizeGL(int /*width*/, int /*height*/) {
