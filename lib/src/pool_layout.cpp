@@ -171,6 +171,11 @@ Result<PoolDescription> readHeader(const std::byte* pool, std::size_t poolSize) 
         return Error::make(Errc::BadPool, "pool header: " + format.error().message);
     }
     format->caps.assign(in.caps, in.capsLength);
+    // The caps string was not part of the layout checked above (a NUL inside it would
+    // make a Format that fails validate() and a caps string that C APIs cut short).
+    if (auto valid = format->validate(); !valid) {
+        return Error::make(Errc::BadPool, "pool header: " + valid.error().message);
+    }
     if (copy.slotDataStride < format->frameSize) {
         return badField("slotDataStride", "is " + std::to_string(copy.slotDataStride) +
                                               ", smaller than a frame of " +

@@ -137,6 +137,11 @@ TEST_F(HostileWriter, HeaderOffsetsPastTheEndOfThePoolAreRefused) {
         {"slotDataStride", [](layout::PoolHeader& h) { h.format.frameSize = h.poolSize * 2; }},
         {"format.capsLength", [](layout::PoolHeader& h) { h.format.capsLength = 5000; }},
         {"format.planeCount", [](layout::PoolHeader& h) { h.format.planeCount = 9; }},
+        {"caps",
+         [](layout::PoolHeader& h) {
+             std::memcpy(h.format.caps, "video\0raw", 10);
+             h.format.capsLength = 9;
+         }},
         {"headerSize", [](layout::PoolHeader& h) { h.headerSize = 12; }},
         {"magic", [](layout::PoolHeader& h) { h.magic = 0x1234; }},
     };
