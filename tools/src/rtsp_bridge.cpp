@@ -25,6 +25,8 @@ namespace shmframe::cli {
 namespace {
 
 constexpr const char* kCommand = "serve";
+// How long a mounted feed may be missing from the listing before it is unmounted.
+constexpr std::chrono::milliseconds kUnmountGrace{1000};
 
 struct GObjectUnref {
     void operator()(gpointer object) const {
@@ -230,12 +232,14 @@ class Bridge {
     struct Mount {
         GRef<GstRTSPMediaFactory> factory;
         EndedFlag ended;
+        gint64 missingSinceUs = 0;  // when a listing first lacked the feed; 0: listed
     };
 
     Result<void> listen();
     void watchFeedDirectory(const std::string& directory);
     void rescan();
     void rescanSoon();
+    void rescanIn(std::chrono::milliseconds delay);
     void mount(const FeedInfo& feed, bool announce);
     void unmount(const std::string& name);
     void shutdown();
@@ -257,14 +261,15 @@ class Bridge {
     guint listenSource_ = 0;
     guint rescanTimer_ = 0;
     guint rescanSoon_ = 0;
+    guint graceTimer_ = 0;
     guint signalSources_[2] = {0, 0};
     int port_ = 0;
     std::map<std::string, Mount> mounts_;
 };
 
 Bridge::~Bridge() {
-    for (guint* source : {&listenSource_, &rescanTimer_, &rescanSoon_, &signalSources_[0],
-                          &signalSources_[1]}) {
+    for (guint* source : {&listenSource_, &rescanTimer_, &rescanSoon_, &graceTimer_,
+                          &signalSources_[0], &signalSources_[1]}) {
         if (*source) {
             g_source_remove(*source);
             *source = 0;
@@ -337,6 +342,21 @@ void Bridge::rescanSoon() {
     rescanSoon_ = g_timeout_add(100, onRescanSoon, this);
 }
 
+void Bridge::rescanIn(std::chrono::milliseconds delay) {
+    if (graceTimer_) {
+        g_source_remove(graceTimer_);
+    }
+    graceTimer_ = g_timeout_add(
+        guint(delay.count()),
+        [](gpointer self) -> gboolean {
+            auto* bridge = static_cast<Bridge*>(self);
+            bridge->graceTimer_ = 0;
+            bridge->rescan();
+            return G_SOURCE_REMOVE;
+        },
+        this);
+}
+
 gboolean Bridge::onRescanSoon(gpointer self) {
     auto* bridge = static_cast<Bridge*>(self);
     bridge->rescanSoon_ = 0;
@@ -370,11 +390,24 @@ void Bridge::rescan() {
     for (auto it = mounts_.begin(); it != mounts_.end();) {
         const std::string name = it->first;
         ++it;
+        Mount& mounted = mounts_[name];
         auto found = live.find(name);
         if (found == live.end()) {
-            unmount(name);
-            say("stopped " + url(name));
-        } else if (mounts_[name].ended->load()) {
+            // A restarting writer leaves a gap: its socket is gone (or dead) until the
+            // new one listens. Clients arriving then should not get "not found".
+            const gint64 now = g_get_monotonic_time();
+            if (!mounted.missingSinceUs) {
+                mounted.missingSinceUs = now;
+                rescanIn(kUnmountGrace);
+            } else if (now - mounted.missingSinceUs >=
+                       std::chrono::microseconds(kUnmountGrace).count()) {
+                unmount(name);
+                say("stopped " + url(name));
+            }
+            continue;
+        }
+        mounted.missingSinceUs = 0;
+        if (mounted.ended->load()) {
             // The shared media ended with the writer's end of stream; clients already
             // on it got their EOS. A new factory gives the next client a new media.
             unmount(name);

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Measures what `shmframe serve` costs and adds, for docs/scaling.md (run by
+// measure_bridge.sh, not by ctest).
+//
+//   bridge_probe writer FEED WIDTHxHEIGHT FPS [FORMAT]
+//       publishes the CLI's moving test pattern with the publish time (CLOCK_MONOTONIC,
+//       ms) painted in the top rows as 32 black or white 32x32 blocks, which survive
+//       H.264 at any sane bit rate; until SIGINT/SIGTERM.
+//   bridge_probe client URL SECONDS
+//       receives the stream over RTSP (TCP), decodes it, reads the stamp of each frame
+//       and prints one line: frames, fps, kbit/s of H.264, and latency from publish to
+//       decoded frame (median, p95, max, ms). Same host, so one clock.
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "patterns.h"
+#include "shmframe/writer.h"
+
+namespace {
+
+constexpr int kBits = 32;
+constexpr int kBlock = 32;
+
+std::atomic<bool> stopFlag{false};
+
+void onStop(int) {
+    stopFlag = true;
+}
+
+std::uint64_t monotonicNs() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return std::uint64_t(now.tv_sec) * 1'000'000'000u + std::uint64_t(now.tv_nsec);
+}
+
+int runWriter(const std::string& feed, const std::string& sizeText, int fps,
+              const std::string& formatName) {
+    auto size = shmframe::parseSize(sizeText);
+    auto pixelFormat = shmframe::pixelFormatFromString(formatName);
+    if (!size || !pixelFormat || fps <= 0 || fps > 240 || size->first < kBits * kBlock) {
+        std::fprintf(stderr, "bridge_probe writer: bad size (width >= %d), rate or format\n",
+                     kBits * kBlock);
+        return 2;
+    }
+    auto format = shmframe::Format::make(*pixelFormat, size->first, size->second, {fps, 1});
+    if (!format) {
+        std::fprintf(stderr, "bridge_probe writer: %s\n", format.error().message.c_str());
+        return 2;
+    }
+    auto writer = shmframe::Writer::create(feed, *format);
+    if (!writer) {
+        std::fprintf(stderr, "bridge_probe writer: %s\n", writer.error().message.c_str());
+        return 1;
+    }
+    shmframe::patterns::PatternGenerator generator({}, size->first, size->second);
+    shmframe::patterns::RgbaImage image;
+    const std::uint64_t periodNs = 1'000'000'000u / std::uint64_t(fps);
+    std::uint64_t next = monotonicNs();
+    for (std::uint64_t index = 0; !stopFlag; ++index) {
+        generator.render(index, image);
+        auto frame = writer->loan();
+        if (!frame) {
+            continue;
+        }
+        const std::uint32_t stampMs = std::uint32_t(monotonicNs() / 1'000'000u);
+        for (int bit = 0; bit < kBits; ++bit) {
+            const std::uint8_t level = (stampMs >> bit) & 1u ? 255 : 0;
+            image.fillRect(bit * kBlock, 0, kBlock, kBlock, {level, level, level, 255});
+        }
+        if (auto written = shmframe::patterns::writeFrame(image, *frame); !written) {
+            std::fprintf(stderr, "bridge_probe writer: %s\n", written.error().message.c_str());
+            return 1;
+        }
+        (void)writer->publish(std::move(*frame), {});
+        next += periodNs;
+        timespec deadline{time_t(next / 1'000'000'000u), long(next % 1'000'000'000u)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr);
+    }
+    return 0;
+}
+
+std::atomic<std::uint64_t> h264Bytes{0};
+
+GstPadProbeReturn countBytes(GstPad*, GstPadProbeInfo* info, gpointer) {
+    if (GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info)) {
+        h264Bytes += gst_buffer_get_size(buffer);
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+int runClient(const std::string& url, int seconds) {
+    const std::string description =
+        "rtspsrc location=" + url +
+        " latency=0 protocols=tcp ! rtph264depay name=depay ! h264parse ! avdec_h264 ! "
+        "videoconvert ! video/x-raw,format=GRAY8 ! appsink name=sink sync=false max-buffers=8 "
+        "drop=false";
+    GError* error = nullptr;
+    GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+    if (!pipeline) {
+        std::fprintf(stderr, "bridge_probe client: %s\n", error ? error->message : "?");
+        return 1;
+    }
+    g_clear_error(&error);
+    GstElement* depay = gst_bin_get_by_name(GST_BIN(pipeline), "depay");
+    GstPad* depaySrc = gst_element_get_static_pad(depay, "src");
+    gst_pad_add_probe(depaySrc, GST_PAD_PROBE_TYPE_BUFFER, countBytes, nullptr, nullptr);
+    gst_object_unref(depaySrc);
+    gst_object_unref(depay);
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+
+    std::vector<double> latenciesMs;
+    std::uint64_t frames = 0;
+    std::uint64_t undecodable = 0;
+    std::uint64_t firstNs = 0;
+    std::uint64_t firstBytes = 0;
+    const std::uint64_t endNs = monotonicNs() + std::uint64_t(seconds + 20) * 1'000'000'000u;
+    std::uint64_t measureEndNs = 0;
+    while (!stopFlag) {
+        const std::uint64_t now = monotonicNs();
+        if (now > endNs || (measureEndNs && now > measureEndNs)) {
+            break;
+        }
+        GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), GST_SECOND);
+        if (!sample) {
+            continue;
+        }
+        const std::uint64_t arrivalNs = monotonicNs();
+        const GstStructure* structure = gst_caps_get_structure(gst_sample_get_caps(sample), 0);
+        int width = 0;
+        gst_structure_get_int(structure, "width", &width);
+        GstBuffer* buffer = gst_sample_get_buffer(sample);
+        GstMapInfo map;
+        if (width >= kBits * kBlock && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+            // GRAY8 rows are padded to 4 bytes.
+            const std::size_t stride = (std::size_t(width) + 3u) & ~std::size_t(3);
+            std::uint32_t stamp = 0;
+            for (int bit = 0; bit < kBits; ++bit) {
+                const std::size_t at =
+                    std::size_t(kBlock / 2) * stride + std::size_t(bit * kBlock + kBlock / 2);
+                if (at < map.size && map.data[at] > 128) {
+                    stamp |= 1u << bit;
+                }
+            }
+            gst_buffer_unmap(buffer, &map);
+            const double latencyMs = double(std::uint32_t(arrivalNs / 1'000'000u) - stamp) + 0.0;
+            if (!firstNs) {
+                // Measure from the first frame on, for the asked seconds.
+                firstNs = arrivalNs;
+                firstBytes = h264Bytes;
+                measureEndNs = arrivalNs + std::uint64_t(seconds) * 1'000'000'000u;
+            } else if (latencyMs >= 0 && latencyMs < 10'000) {
+                latenciesMs.push_back(latencyMs);
+                ++frames;
+            } else {
+                ++undecodable;
+            }
+        }
+        gst_sample_unref(sample);
+    }
+    const double elapsed = firstNs ? double(monotonicNs() - firstNs) / 1e9 : 0.0;
+    const double kbps = elapsed > 0 ? double(h264Bytes - firstBytes) * 8.0 / 1000.0 / elapsed : 0;
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(sink);
+    gst_object_unref(pipeline);
+    if (latenciesMs.empty()) {
+        std::printf("frames=0 (nothing decodable within %d s)\n", seconds + 20);
+        return 1;
+    }
+    std::sort(latenciesMs.begin(), latenciesMs.end());
+    auto quantile = [&](double q) {
+        return latenciesMs[std::min(latenciesMs.size() - 1,
+                                    std::size_t(q * double(latenciesMs.size())))];
+    };
+    std::printf(
+        "frames=%llu undecodable=%llu fps=%.1f kbps=%.0f latency_ms_p50=%.0f p95=%.0f max=%.0f\n",
+        static_cast<unsigned long long>(frames), static_cast<unsigned long long>(undecodable),
+        double(frames) / elapsed, kbps, quantile(0.5), quantile(0.95), latenciesMs.back());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    signal(SIGINT, onStop);
+    signal(SIGTERM, onStop);
+    const std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "writer" && (argc == 5 || argc == 6)) {
+        return runWriter(argv[2], argv[3], std::atoi(argv[4]), argc == 6 ? argv[5] : "RGBA");
+    }
+    if (mode == "client" && argc == 4) {
+        gst_init(&argc, &argv);
+        return runClient(argv[2], std::max(1, std::atoi(argv[3])));
+    }
+    std::fprintf(stderr,
+                 "usage: bridge_probe writer FEED WIDTHxHEIGHT FPS [FORMAT]\n"
+                 "       bridge_probe client URL SECONDS\n");
+    return 2;
+}
