@@ -115,7 +115,8 @@ void addBenchCommand(CLI::App& app, Action& action) {
     CLI::App* command = app.add_subcommand(
         "bench",
         "Run the benchmark suite (tests/bench/run.sh) and print its table; extra "
-        "arguments go to the suite");
+        "arguments go to the suite: --quick (seconds, one size), --out DIR, --runs N, "
+        "--update-doc (docs/benchmarks.md), --check. See docs/benchmarks.md");
     command->add_flag("--which", options->dryRun, "Only print which script would run");
     command->fallthrough(false);
     command->allow_extras();
