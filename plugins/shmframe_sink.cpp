@@ -496,7 +496,9 @@ GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
 
     shmframe::gst::SlotHolder* holder = shmframe::gst::slotHolderOf(buffer);
     if (holder && holder->owner == &state && holder->poolGeneration == state.poolGeneration) {
-        auto result = state.writer->publish(std::move(holder->frame), meta);
+        // Retained: upstream may still hold this buffer (a tee, a queue): the slot stays
+        // pinned until the buffer comes back to our pool, so nobody sees it rewritten.
+        auto result = state.writer->publishRetained(holder->frame, meta);
         state.signal->notify();
         if (!result) {
             ++state.drops;

@@ -845,6 +845,7 @@ LoanedFrame& LoanedFrame::operator=(LoanedFrame&& other) noexcept {
         userMeta_ = std::exchange(other.userMeta_, nullptr);
         userMetaSize_ = std::exchange(other.userMetaSize_, 0);
         userMetaLength_ = std::exchange(other.userMetaLength_, 0);
+        published_ = std::exchange(other.published_, false);
         slot_ = other.slot_;
         generation_ = other.generation_;
     }
@@ -872,6 +873,7 @@ void LoanedFrame::release() noexcept {
         static_cast<Writer::Impl*>(writer_.get())->returnSlot(generation_, slot_);
     }
     data_ = nullptr;
+    published_ = false;
     writer_.reset();
     pool_.reset();
 }
@@ -1016,7 +1018,9 @@ Result<LoanedFrame> Writer::loan() {
     }
 }
 
-Result<void> Writer::publish(LoanedFrame&& frame, const FrameMeta& meta) {
+// Shared by publish() and publishRetained(): stamps and publishes the frame's slot;
+// \a keepLoan leaves the slot on loan until the LoanedFrame is destroyed.
+Result<void> Writer::publishFrame(LoanedFrame& frame, const FrameMeta& meta, bool keepLoan) {
     if (!impl_) {
         return Error::make(Errc::InvalidArgument, "publish() on a moved-from Writer");
     }
@@ -1024,6 +1028,9 @@ Result<void> Writer::publish(LoanedFrame&& frame, const FrameMeta& meta) {
     if (!frame.valid() || frame.writer_.get() != impl_.get()) {
         return Error::make(Errc::InvalidArgument,
                            "publish() needs a frame loaned from this writer");
+    }
+    if (frame.published_) {
+        return Error::make(Errc::InvalidArgument, "this frame was published already");
     }
     std::lock_guard lock(impl.mutex);
     if (impl.closed) {
@@ -1059,12 +1066,24 @@ Result<void> Writer::publish(LoanedFrame&& frame, const FrameMeta& meta) {
     pool.latest.store(layout::packLatest(sequence, slot), std::memory_order_seq_cst);
     pool.published.store(++impl.stats.published, std::memory_order_relaxed);
     pool.lastPublishNs.store(now, std::memory_order_relaxed);
-    segment.loaned[slot] = 0;
-    frame.data_ = nullptr;  // published: nothing to give back
-    frame.writer_.reset();
-    frame.pool_.reset();
+    if (keepLoan) {
+        frame.published_ = true;  // the slot comes back when the frame is destroyed
+    } else {
+        segment.loaned[slot] = 0;
+        frame.data_ = nullptr;  // published: nothing to give back
+        frame.writer_.reset();
+        frame.pool_.reset();
+    }
     impl.wakeReaders(false);
     return {};
+}
+
+Result<void> Writer::publish(LoanedFrame&& frame, const FrameMeta& meta) {
+    return publishFrame(frame, meta, false);
+}
+
+Result<void> Writer::publishRetained(LoanedFrame& frame, const FrameMeta& meta) {
+    return publishFrame(frame, meta, true);
 }
 
 Result<void> Writer::publishCopy(std::span<const std::byte> data, const FrameMeta& meta) {

@@ -487,3 +487,30 @@ TEST_F(Transport, AnAbsoluteSocketPathWorksAsAFeedName) {
     ASSERT_TRUE(frame);
     EXPECT_TRUE(hasPattern(frame->bytes(), 4));
 }
+
+TEST_F(Transport, ARetainedPublishKeepsTheSlotPinnedUntilTheFrameIsDropped) {
+    WriterOptions options;
+    options.slots = 3;
+    auto writer = makeWriter("retained", PixelFormat::GRAY8, options);
+    auto reader = openReader("retained");
+    auto kept = writer.loan();
+    ASSERT_TRUE(kept);
+    fillPattern(kept->bytes(), 1);
+    ASSERT_TRUE(writer.publishRetained(*kept));
+    EXPECT_TRUE(kept->published());
+    EXPECT_FALSE(writer.publishRetained(*kept));  // once only
+    // Many publishes later the retained frame is still intact: its slot was never reused.
+    for (std::uint64_t i = 2; i <= 20; ++i) {
+        publish(writer, i);
+    }
+    EXPECT_TRUE(hasPattern(kept->bytes(), 1));
+    auto frame = reader.next(1s);
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(frame->meta().sequence, 20u);
+    // Two slots for everything else; dropping the retained frame gives its slot back.
+    auto a = writer.loan();
+    ASSERT_TRUE(a);
+    EXPECT_FALSE(writer.loan());
+    kept = Error::make(Errc::InvalidArgument, "dropped");
+    EXPECT_TRUE(writer.loan());
+}

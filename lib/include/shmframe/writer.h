@@ -106,6 +106,8 @@ class LoanedFrame {
 
     /// \brief True while it holds a slot.
     bool valid() const { return data_ != nullptr; }
+    /// \brief True once published with Writer::publishRetained().
+    bool published() const { return published_; }
     const Format& format() const { return *format_; }
     /// \brief Bytes of plane \a index (empty span for an index past the format's planes).
     std::span<std::byte> plane(std::uint32_t index) const;
@@ -127,6 +129,7 @@ class LoanedFrame {
     std::byte* userMeta_ = nullptr;
     std::uint32_t userMetaSize_ = 0;
     std::uint32_t userMetaLength_ = 0;
+    bool published_ = false;  // by publishRetained(): still on loan, not to be published again
     std::uint32_t slot_ = 0;
     std::uint32_t generation_ = 0;
     void release() noexcept;
@@ -161,6 +164,14 @@ class Writer {
      */
     Result<void> publish(LoanedFrame&& frame, const FrameMeta& meta = {});
 
+    /**
+     * \brief Publishes \a frame but keeps its slot on loan until \a frame is destroyed,
+     * for frames other code still references after publication (a GstBuffer that a
+     * tee also holds): the writer does not reuse the slot before then. Do not write to
+     * the frame after publishing it: readers are looking at it.
+     */
+    Result<void> publishRetained(LoanedFrame& frame, const FrameMeta& meta = {});
+
     /// \brief Copies \a data (a frame in this writer's layout) into a slot and publishes it.
     Result<void> publishCopy(std::span<const std::byte> data, const FrameMeta& meta = {});
 
@@ -187,6 +198,7 @@ class Writer {
     friend class LoanedFrame;
     struct Impl;
     explicit Writer(std::shared_ptr<Impl> impl);
+    Result<void> publishFrame(LoanedFrame& frame, const FrameMeta& meta, bool keepLoan);
     std::shared_ptr<Impl> impl_;
 };
 
