@@ -148,15 +148,22 @@ std::uint8_t* rowOf(const std::span<std::byte>& plane, std::uint32_t stride, std
 }
 
 // Per byte of a packed pixel: which RGBA channel goes there; 4 means "255" (x padding).
-void writePacked(const RgbaImage& image, std::span<std::byte> plane, std::uint32_t stride,
-                 std::span<const int> order) {
-    const std::size_t bytesPerPixel = order.size();
+// A template, so each format's loop is unrolled with its order known.
+template <int... Order>
+void writePacked(const RgbaImage& image, std::span<std::byte> plane, std::uint32_t stride) {
+    constexpr std::size_t kBytesPerPixel = sizeof...(Order);
+    constexpr int kOrder[] = {Order...};
     for (std::uint32_t y = 0; y < image.height; ++y) {
         const std::uint8_t* in = image.row(y);
         std::uint8_t* out = rowOf(plane, stride, y);
-        for (std::uint32_t x = 0; x < image.width; ++x, in += 4, out += bytesPerPixel) {
-            for (std::size_t c = 0; c < bytesPerPixel; ++c) {
-                out[c] = order[c] == 4 ? 255 : in[order[c]];
+        if constexpr (kBytesPerPixel == 4 && kOrder[0] == 0 && kOrder[1] == 1 && kOrder[2] == 2 &&
+                      kOrder[3] == 3) {
+            std::memcpy(out, in, std::size_t{image.width} * 4);  // RGBA is the image's own layout
+            continue;
+        }
+        for (std::uint32_t x = 0; x < image.width; ++x, in += 4, out += kBytesPerPixel) {
+            for (std::size_t c = 0; c < kBytesPerPixel; ++c) {
+                out[c] = kOrder[c] == 4 ? 255 : in[kOrder[c]];
             }
         }
     }
@@ -531,36 +538,24 @@ Result<void> writePlanes(const RgbaImage& image, const Format& format, const Pla
     }
     const std::uint32_t stride = format.planes[0].stride;
     switch (format.pixelFormat) {
-        case PixelFormat::RGBA: {
-            static constexpr int order[] = {0, 1, 2, 3};
-            writePacked(image, planes[0], stride, order);
+        case PixelFormat::RGBA:
+            writePacked<0, 1, 2, 3>(image, planes[0], stride);
             break;
-        }
-        case PixelFormat::BGRA: {
-            static constexpr int order[] = {2, 1, 0, 3};
-            writePacked(image, planes[0], stride, order);
+        case PixelFormat::BGRA:
+            writePacked<2, 1, 0, 3>(image, planes[0], stride);
             break;
-        }
-        case PixelFormat::RGBx: {
-            static constexpr int order[] = {0, 1, 2, 4};
-            writePacked(image, planes[0], stride, order);
+        case PixelFormat::RGBx:
+            writePacked<0, 1, 2, 4>(image, planes[0], stride);
             break;
-        }
-        case PixelFormat::BGRx: {
-            static constexpr int order[] = {2, 1, 0, 4};
-            writePacked(image, planes[0], stride, order);
+        case PixelFormat::BGRx:
+            writePacked<2, 1, 0, 4>(image, planes[0], stride);
             break;
-        }
-        case PixelFormat::RGB: {
-            static constexpr int order[] = {0, 1, 2};
-            writePacked(image, planes[0], stride, order);
+        case PixelFormat::RGB:
+            writePacked<0, 1, 2>(image, planes[0], stride);
             break;
-        }
-        case PixelFormat::BGR: {
-            static constexpr int order[] = {2, 1, 0};
-            writePacked(image, planes[0], stride, order);
+        case PixelFormat::BGR:
+            writePacked<2, 1, 0>(image, planes[0], stride);
             break;
-        }
         case PixelFormat::GRAY8:
             for (std::uint32_t y = 0; y < image.height; ++y) {
                 const std::uint8_t* in = image.row(y);
