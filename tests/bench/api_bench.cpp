@@ -179,6 +179,7 @@ int runReader(Args& args) {
 struct WriterRun {
     std::uint64_t published = 0;
     std::uint64_t loanFailures = 0;
+    std::string failure;  // set when loan() or publish() keeps failing: the run is void
     double cpuPerPublishUs = 0;
     double minorFaultsPerFrame = 0;
     double majorFaultsPerFrame = 0;
@@ -201,6 +202,10 @@ WriterRun publishFrames(Writer& writer, std::uint64_t warmup, std::uint64_t fram
     Usage usageStart;
     std::uint64_t start = 0;
     std::uint64_t stopAt = UINT64_MAX;
+    // A library that cannot loan or publish at all is reported at once, not after a
+    // whole run of failures.
+    constexpr int kGiveUpAfter = 20;
+    int failuresInARow = 0;
     for (std::uint64_t index = 0;; ++index) {
         if (fps ? index >= warmup + frames : (index >= warmup && nowNs() >= stopAt)) {
             break;
@@ -221,6 +226,11 @@ WriterRun publishFrames(Writer& writer, std::uint64_t warmup, std::uint64_t fram
         auto frame = writer.loan();
         if (!frame) {
             ++run.loanFailures;
+            if (++failuresInARow >= kGiveUpAfter) {
+                run.failure = "loan() failed " + std::to_string(failuresInARow) +
+                              " times in a row: " + frame.error().message;
+                break;
+            }
             continue;
         }
         writeStamp(frame->plane(0).data(), index);
@@ -229,9 +239,14 @@ WriterRun publishFrames(Writer& writer, std::uint64_t warmup, std::uint64_t fram
         const std::uint64_t call1 = nowNs();
         const std::uint64_t cpu1 = threadCpuNs();
         if (!published) {
-            std::cerr << "publish failed: " << published.error().message << '\n';
+            if (++failuresInARow >= kGiveUpAfter) {
+                run.failure = "publish() failed " + std::to_string(failuresInARow) +
+                              " times in a row: " + published.error().message;
+                break;
+            }
             continue;
         }
+        failuresInARow = 0;
         if (index >= warmup) {
             cpuSum += cpu1 - cpu0 > pairCost ? cpu1 - cpu0 - pairCost : 0;
             ++measured;
@@ -327,6 +342,10 @@ int runWriter(Args& args, bool saturate) {
 
     const WriterRun run = publishFrames(*writer, warmup, frames, fps, seconds);
     [[maybe_unused]] auto eos = writer->endOfStream();
+    if (!run.failure.empty()) {
+        emit(skipped(record, run.failure));
+        return 0;  // the reader processes are killed (by pid) as their Child handles go
+    }
 
     const std::uint64_t collectDeadline = nowNs() + 30 * kSecond;
     std::vector<double> pooled;
