@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // An RTSP client for the tests: rtspsrc ! decodebin ! videoconvert ! RGBA appsink,
-// RTP interleaved in the RTSP connection (TCP, so nothing but 127.0.0.1:port is used).
+// RTP interleaved in the RTSP connection by default (TCP: nothing but 127.0.0.1:port).
 #pragma once
 
 #include <gst/gst.h>
@@ -23,7 +23,8 @@ struct DecodedFrame {
 
 class RtspClient {
   public:
-    explicit RtspClient(const std::string& url);
+    /// \a protocols as rtspsrc takes them: "tcp", "udp".
+    explicit RtspClient(const std::string& url, const std::string& protocols = "tcp");
     ~RtspClient();
     RtspClient(const RtspClient&) = delete;
     RtspClient& operator=(const RtspClient&) = delete;

@@ -9,7 +9,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -127,6 +131,53 @@ TEST(Serve, ServedFeedReachesAnRtspClientAtItsSizeAndColour) {
         10s));
 }
 
+// The local addresses ("0100007F:8000" style, as /proc/net/udp prints them) of the
+// UDP sockets \a pid has open.
+std::vector<std::string> udpAddressesOf(pid_t pid) {
+    std::set<std::string> inodes;
+    const std::string fdDir = "/proc/" + std::to_string(pid) + "/fd";
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(fdDir, ignored)) {
+        const std::string target = std::filesystem::read_symlink(entry.path(), ignored).string();
+        if (target.rfind("socket:[", 0) == 0) {
+            inodes.insert(target.substr(8, target.size() - 9));
+        }
+    }
+    std::vector<std::string> addresses;
+    for (const char* table : {"/proc/net/udp", "/proc/net/udp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line);  // header
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+            fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+                timeout >> inode;
+            if (inodes.count(inode)) {
+                addresses.push_back(local);
+            }
+        }
+    }
+    return addresses;
+}
+
+TEST(Serve, RtpOverUdpStaysOnTheServeAddress) {
+    TempFeedDir dir;
+    Child writer = startWriter("cam0", "160x120", "FF0000");
+    ASSERT_TRUE(waitUntil([] { return feedIsLive("cam0"); }, kStartTimeout));
+    ServeProcess serve = startServe();
+    const std::string url = serve.waitForServing("cam0", kStartTimeout);
+    ASSERT_FALSE(url.empty());
+
+    RtspClient client(url, "udp");
+    ASSERT_EQ(client.countFrames(red(160, 120), 5, kFramesTimeout), 5) << client.errors();
+    const std::vector<std::string> addresses = udpAddressesOf(serve.child.pid());
+    EXPECT_FALSE(addresses.empty()) << "no UDP socket: was RTP sent over UDP?";
+    for (const std::string& address : addresses) {
+        EXPECT_EQ(address.substr(0, 9), "0100007F:") << "a UDP socket bound to " << address;
+    }
+}
+
 TEST(Serve, RtspClientFollowsAWriterRestartedWithAnotherSize) {
     TempFeedDir dir;
     Child writer = startWriter("cam0", "320x240", "FF0000");
@@ -234,6 +285,16 @@ TEST(Serve, RtspStreamIsPublishedIntoALocalFeedBySample) {
     EXPECT_EQ(redCentre, 5) << "the copy is "
                             << (reader->format() ? reader->format()->describe() : "?")
                             << ", not I420 with the writer's red";
+}
+
+TEST(Serve, NetworkSampleScriptsAreValidAndExplainTheirUsage) {
+    const std::string dir = SHMFRAME_SOURCE_PIPELINES_DIR;
+    for (const char* name : {"rtsp-to-feed.sh", "serve.sh"}) {
+        EXPECT_EQ(runCommand("/bin/sh", {"-n", dir + "/" + name}).exitCode, 0) << name;
+    }
+    const RunResult usage = runCommand("/bin/sh", {dir + "/rtsp-to-feed.sh", "rtsp://x/y"});
+    EXPECT_EQ(usage.exitCode, 2);
+    EXPECT_NE(usage.err.find("usage:"), std::string::npos) << usage.err;
 }
 
 TEST(Serve, BadCommandLinesAreRefusedWithExitCode2) {

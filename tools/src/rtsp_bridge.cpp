@@ -27,6 +27,9 @@ namespace {
 constexpr const char* kCommand = "serve";
 // How long a mounted feed may be missing from the listing before it is unmounted.
 constexpr std::chrono::milliseconds kUnmountGrace{1000};
+// UDP ports for RTP and RTCP, in pairs (Linux's default ephemeral range).
+constexpr guint16 kFirstUdpPort = 32768;
+constexpr guint16 kLastUdpPort = 60999;
 
 struct GObjectUnref {
     void operator()(gpointer object) const {
@@ -257,6 +260,7 @@ class Bridge {
     GMainLoop* loop_ = nullptr;
     GRef<GstRTSPServer> server_;
     GRef<GstRTSPMountPoints> mountPoints_;
+    GRef<GstRTSPAddressPool> udpAddresses_;
     GRef<GFileMonitor> monitor_;
     guint listenSource_ = 0;
     guint rescanTimer_ = 0;
@@ -311,6 +315,15 @@ Result<void> Bridge::listen() {
     g_source_unref(source);
     port_ = gst_rtsp_server_get_bound_port(server_.get());
     mountPoints_.reset(gst_rtsp_server_get_mount_points(server_.get()));
+
+    // RTP over UDP: gst-rtsp-server binds its UDP ports to every interface unless an
+    // address pool names one. Keep them on the address RTSP listens on.
+    GRef<GInetAddress> inet(g_inet_address_new_from_string(options_.address.c_str()));
+    if (inet && !g_inet_address_get_is_any(inet.get())) {
+        udpAddresses_.reset(gst_rtsp_address_pool_new());
+        gst_rtsp_address_pool_add_range(udpAddresses_.get(), options_.address.c_str(),
+                                        options_.address.c_str(), kFirstUdpPort, kLastUdpPort, 0);
+    }
     return {};
 }
 
@@ -435,6 +448,9 @@ void Bridge::mount(const FeedInfo& feed, bool announce) {
     gst_rtsp_media_factory_set_launch(factory.get(), launch.c_str());
     // One pipeline (one encoder) per feed, whatever the number of clients.
     gst_rtsp_media_factory_set_shared(factory.get(), TRUE);
+    if (udpAddresses_) {
+        gst_rtsp_media_factory_set_address_pool(factory.get(), udpAddresses_.get());
+    }
     EndedFlag ended = std::make_shared<std::atomic<bool>>(false);
     auto* hooks = new MediaHooks{ended, options_.encoder.empty() && options_.bitrateKbps == 0};
     g_signal_connect_data(factory.get(), "media-configure", G_CALLBACK(onMediaConfigure), hooks,
