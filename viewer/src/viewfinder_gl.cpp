@@ -120,6 +120,10 @@ ViewfinderGl::ViewfinderGl(QWidget* parent) : QOpenGLWidget(parent) {
 
 ViewfinderGl::~ViewfinderGl() {
     releaseGl();
+    // ~QOpenGLWidget destroys the context after this part of the object is gone: its
+    // aboutToBeDestroyed must not call releaseGl() on what is left.
+    if (QOpenGLContext* ctx = context())
+        disconnect(ctx, nullptr, this, nullptr);
 }
 
 void ViewfinderGl::releaseGl() {
