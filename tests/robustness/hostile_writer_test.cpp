@@ -248,7 +248,7 @@ TEST_F(HostileWriter, MessagesWithTheWrongFdsAreRefusedAndTheFdsClosed) {
         }
     });
     expectRefused(reader, Errc::BadMessage, "fdCount");
-    // The fds in the wrong order: a socket where the pool belongs, a pipe for wake-ups.
+    // The fds in the wrong order: a pipe where the pool belongs.
     reader = openAgainst([](int connection) {
         HonestParts parts = honest();
         sendWelcome(connection, parts,
@@ -257,11 +257,13 @@ TEST_F(HostileWriter, MessagesWithTheWrongFdsAreRefusedAndTheFdsClosed) {
     expectRefused(reader, Errc::BadPool, "pool fd is not a sealable memfd");
     reader = openAgainst([](int connection) {
         HonestParts parts = honest();
-        int pipeFds[2];
-        if (::pipe(pipeFds) != 0) {
+        int pair[2];  // a socket where the wake-up pipe belongs
+        if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) {
             return;
         }
-        sendWelcome(connection, parts, {parts.pool.get(), parts.control.get(), pipeFds[0]});
+        UniqueFd mine(pair[0]);
+        UniqueFd theirs(pair[1]);
+        sendWelcome(connection, parts, {parts.pool.get(), parts.control.get(), theirs.get()});
     });
     expectRefused(reader, Errc::BadMessage, "wake-up fd");
     expectHonestWriterWorks();
@@ -388,7 +390,7 @@ TEST_F(HostileWriter, AWriterScribblingOverItsPoolCannotCrashOrHangAReader) {
                 header.state.store(random() % 16 == 0 ? static_cast<std::uint32_t>(random()) : 0);
                 parts.block().leaseCount = static_cast<std::uint32_t>(random());
                 const char byte = 1;
-                ::send(parts.wakeWriter.get(), &byte, 1, MSG_DONTWAIT);
+                [[maybe_unused]] auto woke = ::write(parts.wakeWriter.get(), &byte, 1);
                 ::usleep(50);
             }
         });
@@ -443,7 +445,7 @@ TEST_F(HostileWriter, ABrokenNewPoolDisconnectsTheReaderWithTheReason) {
                 {unsealed.get()});
         parts.header().state.fetch_or(layout::kPoolRetired);
         const char byte = 1;
-        ::send(parts.wakeWriter.get(), &byte, 1, MSG_DONTWAIT);
+        [[maybe_unused]] auto woke = ::write(parts.wakeWriter.get(), &byte, 1);
         waitForHangUp(connection);
     });
     ReaderOptions options;

@@ -123,8 +123,10 @@ TEST_F(Leftovers, AWritersFdsAndMemoryStayFlatWhileReadersComeAndGo) {
     EXPECT_TRUE(test::waitUntil([&] { return openFdCount(pid) == fdsBefore; }, 5s))
         << "the writer holds " << openFdCount(pid) << " fds, " << fdsBefore << " before";
     const long rssAfter = residentKb(pid);
-    EXPECT_LT(rssAfter - rssBefore, 2048)
-        << "writer RSS " << rssBefore << " -> " << rssAfter << " KiB";
+    if (kRssIsMeaningful) {
+        EXPECT_LT(rssAfter - rssBefore, 2048)
+            << "writer RSS " << rssBefore << " -> " << rssAfter << " KiB";
+    }
     RecordProperty("writerFds", fdsBefore);
     RecordProperty("writerRssKb", static_cast<int>(rssAfter));
     EXPECT_EQ(writer.stop(), 0);

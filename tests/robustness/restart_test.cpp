@@ -146,8 +146,10 @@ TEST_F(WriterRestart, ReadersReconnectByThemselvesWhenAWriterIsKilledAndRestarte
     EXPECT_LT(test::countOpenFds(), fdsHolding);
     EXPECT_LE(test::countOpenFds(), fdsWhileRunning) << "fds grew over the restarts";
     const long rss = residentKb();
-    EXPECT_LT(rss - baselineRss, 8 * 1024)
-        << "RSS grew from " << baselineRss << " to " << rss << " KiB over the restarts";
+    if (kRssIsMeaningful) {
+        EXPECT_LT(rss - baselineRss, 8 * 1024)
+            << "RSS grew from " << baselineRss << " to " << rss << " KiB over the restarts";
+    }
 
     // The peer reader counted every restart too and never saw a torn frame.
     EXPECT_EQ(writer.stop(), 0);

@@ -421,13 +421,13 @@ HonestParts makeHonestParts(const Format& format, std::uint32_t slots, bool seal
     parts.block().leaseCount = 2;
     parts.block().readerId = 2;
 
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) != 0) {
-        ADD_FAILURE() << "socketpair: " << std::strerror(errno);
+    int pipeEnds[2];
+    if (::pipe2(pipeEnds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        ADD_FAILURE() << "pipe2: " << std::strerror(errno);
         return parts;
     }
-    parts.wakeWriter = UniqueFd(pair[0]);
-    parts.wakeReader = UniqueFd(pair[1]);
+    parts.wakeReader = UniqueFd(pipeEnds[0]);
+    parts.wakeWriter = UniqueFd(pipeEnds[1]);
 
     parts.welcome.writerSession = parts.description.writerSession;
     parts.welcome.poolSize = geometry->poolSize;

@@ -31,6 +31,21 @@ using namespace std::chrono_literals;
 
 // --- /proc ---------------------------------------------------------------------------
 
+/// Sanitizer runtimes hold freed memory back (ASan's quarantine) and add shadow memory:
+/// there RSS says nothing about leaks (LeakSanitizer does that job), so RSS checks are
+/// made only in plain builds.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kRssIsMeaningful = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kRssIsMeaningful = false;
+#else
+inline constexpr bool kRssIsMeaningful = true;
+#endif
+#else
+inline constexpr bool kRssIsMeaningful = true;
+#endif
+
 /// Resident set size of a process (0 = this one), in KiB; -1 if it cannot be read.
 long residentKb(pid_t pid = 0);
 /// Open fds of another process (countOpenFds() is this one's).
