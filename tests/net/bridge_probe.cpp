@@ -2,8 +2,9 @@
 // Measures what `shmframe serve` costs and adds, for docs/scaling.md (run by
 // measure_bridge.sh, not by ctest).
 //
-//   bridge_probe writer FEED WIDTHxHEIGHT FPS [FORMAT]
-//       publishes the CLI's moving test pattern with the publish time (CLOCK_MONOTONIC,
+//   bridge_probe writer FEED WIDTHxHEIGHT FPS [FORMAT] [PATTERN]
+//       publishes one of the CLI's test patterns (default moving; noise is the worst
+//       case for an encoder) with the publish time (CLOCK_MONOTONIC,
 //       ms) painted in the top rows as 32 black or white 32x32 blocks, which survive
 //       H.264 at any sane bit rate; until SIGINT/SIGTERM.
 //   bridge_probe client URL SECONDS
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,11 +46,14 @@ std::uint64_t monotonicNs() {
 }
 
 int runWriter(const std::string& feed, const std::string& sizeText, int fps,
-              const std::string& formatName) {
+              const std::string& formatName, const std::string& patternName) {
     auto size = shmframe::parseSize(sizeText);
     auto pixelFormat = shmframe::pixelFormatFromString(formatName);
-    if (!size || !pixelFormat || fps <= 0 || fps > 240 || size->first < kBits * kBlock) {
-        std::fprintf(stderr, "bridge_probe writer: bad size (width >= %d), rate or format\n",
+    auto pattern = shmframe::patterns::parsePattern(patternName);
+    if (!size || !pixelFormat || !pattern || fps <= 0 || fps > 240 ||
+        size->first < kBits * kBlock) {
+        std::fprintf(stderr,
+                     "bridge_probe writer: bad size (width >= %d), rate, format or pattern\n",
                      kBits * kBlock);
         return 2;
     }
@@ -62,26 +67,54 @@ int runWriter(const std::string& feed, const std::string& sizeText, int fps,
         std::fprintf(stderr, "bridge_probe writer: %s\n", writer.error().message.c_str());
         return 1;
     }
-    shmframe::patterns::PatternGenerator generator({}, size->first, size->second);
+    // Frames are rendered ahead, so the writer costs a copy per frame and does not
+    // compete with serve for the CPU. Eight frames look new to x264 ultrafast, which
+    // references only the previous one.
+    const shmframe::Format& layout = writer->format();
+    const bool yuv =
+        *pixelFormat == shmframe::PixelFormat::I420 || *pixelFormat == shmframe::PixelFormat::NV12;
+    if (!yuv && layout.planes[0].stride < layout.width * 4u) {
+        std::fprintf(stderr, "bridge_probe writer: use RGBA, BGRA, RGBx, BGRx, I420 or NV12\n");
+        return 2;
+    }
+    constexpr int kCycle = 8;
+    shmframe::patterns::PatternGenerator generator(*pattern, size->first, size->second);
     shmframe::patterns::RgbaImage image;
-    const std::uint64_t periodNs = 1'000'000'000u / std::uint64_t(fps);
-    std::uint64_t next = monotonicNs();
-    for (std::uint64_t index = 0; !stopFlag; ++index) {
-        generator.render(index, image);
-        auto frame = writer->loan();
-        if (!frame) {
-            continue;
-        }
-        const std::uint32_t stampMs = std::uint32_t(monotonicNs() / 1'000'000u);
-        for (int bit = 0; bit < kBits; ++bit) {
-            const std::uint8_t level = (stampMs >> bit) & 1u ? 255 : 0;
-            image.fillRect(bit * kBlock, 0, kBlock, kBlock, {level, level, level, 255});
-        }
-        if (auto written = shmframe::patterns::writeFrame(image, *frame); !written) {
+    std::vector<std::vector<std::byte>> cycle(kCycle);
+    for (int i = 0; i < kCycle; ++i) {
+        generator.render(std::uint64_t(i) * 7, image);
+        // Grey under the stamp keeps its chroma neutral; only luma changes below.
+        image.fillRect(0, 0, kBits * kBlock, kBlock, {128, 128, 128, 255});
+        cycle[std::size_t(i)].resize(layout.frameSize);
+        if (auto written = shmframe::patterns::writeBuffer(image, layout, cycle[std::size_t(i)]);
+            !written) {
             std::fprintf(stderr, "bridge_probe writer: %s\n", written.error().message.c_str());
             return 1;
         }
-        (void)writer->publish(std::move(*frame), {});
+    }
+    const std::uint64_t periodNs = 1'000'000'000u / std::uint64_t(fps);
+    std::uint64_t next = monotonicNs();
+    for (std::uint64_t index = 0; !stopFlag; ++index) {
+        auto frame = writer->loan();
+        if (frame) {
+            const auto& source = cycle[index % kCycle];
+            std::copy(source.begin(), source.end(), frame->bytes().begin());
+            std::span<std::byte> plane = frame->plane(0);
+            const std::size_t stride = layout.planes[0].stride;
+            const std::uint32_t stampMs = std::uint32_t(monotonicNs() / 1'000'000u);
+            for (int bit = 0; bit < kBits; ++bit) {
+                const bool one = (stampMs >> bit) & 1u;
+                const auto level = std::byte(yuv ? (one ? 235 : 16) : (one ? 255 : 0));
+                const std::size_t bytesPerPixel = yuv ? 1 : 4;
+                for (int row = 0; row < kBlock; ++row) {
+                    auto first =
+                        plane.begin() + std::ptrdiff_t(std::size_t(row) * stride +
+                                                       std::size_t(bit * kBlock) * bytesPerPixel);
+                    std::fill(first, first + std::ptrdiff_t(kBlock * bytesPerPixel), level);
+                }
+            }
+            (void)writer->publish(std::move(*frame), {});
+        }
         next += periodNs;
         timespec deadline{time_t(next / 1'000'000'000u), long(next % 1'000'000'000u)};
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr);
@@ -195,15 +228,16 @@ int main(int argc, char** argv) {
     signal(SIGINT, onStop);
     signal(SIGTERM, onStop);
     const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "writer" && (argc == 5 || argc == 6)) {
-        return runWriter(argv[2], argv[3], std::atoi(argv[4]), argc == 6 ? argv[5] : "RGBA");
+    if (mode == "writer" && argc >= 5 && argc <= 7) {
+        return runWriter(argv[2], argv[3], std::atoi(argv[4]), argc >= 6 ? argv[5] : "RGBA",
+                         argc >= 7 ? argv[6] : "moving");
     }
     if (mode == "client" && argc == 4) {
         gst_init(&argc, &argv);
         return runClient(argv[2], std::max(1, std::atoi(argv[3])));
     }
     std::fprintf(stderr,
-                 "usage: bridge_probe writer FEED WIDTHxHEIGHT FPS [FORMAT]\n"
+                 "usage: bridge_probe writer FEED WIDTHxHEIGHT FPS [FORMAT] [PATTERN]\n"
                  "       bridge_probe client URL SECONDS\n");
     return 2;
 }

@@ -198,6 +198,19 @@ TEST(Serve, RtspClientFollowsAWriterRestartedWithAnotherSize) {
     EXPECT_EQ(late.countFrames(blue(160, 120), 5, kFramesTimeout), 5) << late.errors();
 }
 
+TEST(Serve, OddSizedFeedIsServedWithoutItsLastColumnAndRow) {
+    // H.264 in 4:2:0 needs even sizes; shmframe allows odd ones for RGB formats.
+    TempFeedDir dir;
+    Child writer = startWriter("odd", "161x121", "FF0000");
+    ASSERT_TRUE(waitUntil([] { return feedIsLive("odd"); }, kStartTimeout));
+    ServeProcess serve = startServe();
+    const std::string url = serve.waitForServing("odd", kStartTimeout);
+    ASSERT_FALSE(url.empty());
+
+    RtspClient client(url);
+    EXPECT_EQ(client.countFrames(red(160, 120), 5, kFramesTimeout), 5) << client.errors();
+}
+
 TEST(Serve, FeedsAreServedAndStoppedAsWritersComeAndGo) {
     TempFeedDir dir;
     ServeProcess serve = startServe();

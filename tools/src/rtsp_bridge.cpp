@@ -97,6 +97,11 @@ Result<void> checkElements(const ServeOptions& options) {
                            "GStreamer element videoconvert is missing: install "
                            "gstreamer1.0-plugins-base");
     }
+    if (!hasElement("videocrop")) {
+        return Error::make(Errc::Unsupported,
+                           "GStreamer element videocrop is missing: install "
+                           "gstreamer1.0-plugins-good");
+    }
     if (options.encoder.empty()) {
         if (!hasElement("x264enc")) {
             return Error::make(Errc::Unsupported,
@@ -112,7 +117,9 @@ Result<void> checkElements(const ServeOptions& options) {
         return {};
     }
     GError* error = nullptr;
-    GstElement* bin = gst_parse_bin_from_description(options.encoder.c_str(), FALSE, &error);
+    // As it will run: after videocrop, so it may start with caps.
+    const std::string description = "identity ! " + options.encoder;
+    GstElement* bin = gst_parse_bin_from_description(description.c_str(), FALSE, &error);
     if (!bin) {
         return Error::make(Errc::InvalidArgument,
                            "bad --encoder '" + options.encoder + "': " + takeMessage(error));
@@ -150,35 +157,59 @@ GstPadProbeReturn onSourceEvent(GstPad*, GstPadProbeInfo* info, gpointer data) {
     return GST_PAD_PROBE_OK;
 }
 
-// Keeps the default encoder's bit rate in step with the stream: a writer that
-// restarts with another size gets the rate of its new size.
-GstPadProbeReturn onEncoderCaps(GstPad* pad, GstPadProbeInfo* info, gpointer) {
-    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+// Width, height and frame rate (30 if unknown) of a caps event.
+bool videoSizeOf(GstEvent* event, int& width, int& height, double& fps) {
     if (!event || GST_EVENT_TYPE(event) != GST_EVENT_CAPS) {
-        return GST_PAD_PROBE_OK;
+        return false;
     }
     GstCaps* caps = nullptr;
     gst_event_parse_caps(event, &caps);
-    const GstStructure* structure = caps ? gst_caps_get_structure(caps, 0) : nullptr;
-    int width = 0;
-    int height = 0;
-    int rateNum = 0;
-    int rateDen = 1;
+    const GstStructure* structure =
+        caps && gst_caps_get_size(caps) > 0 ? gst_caps_get_structure(caps, 0) : nullptr;
     if (!structure || !gst_structure_get_int(structure, "width", &width) ||
         !gst_structure_get_int(structure, "height", &height) || width <= 0 || height <= 0) {
-        return GST_PAD_PROBE_OK;
+        return false;
     }
-    double fps = 30.0;
+    int rateNum = 0;
+    int rateDen = 1;
+    fps = 30.0;
     if (gst_structure_get_fraction(structure, "framerate", &rateNum, &rateDen) && rateNum > 0 &&
         rateDen > 0) {
         fps = double(rateNum) / double(rateDen);
     }
-    GstElement* encoder = gst_pad_get_parent_element(pad);
-    if (encoder) {
+    return true;
+}
+
+// Keeps the default encoder's bit rate in step with the stream: a writer that
+// restarts with another size gets the rate of its new size.
+GstPadProbeReturn onEncoderCaps(GstPad* pad, GstPadProbeInfo* info, gpointer) {
+    int width = 0;
+    int height = 0;
+    double fps = 0;
+    if (!videoSizeOf(GST_PAD_PROBE_INFO_EVENT(info), width, height, fps)) {
+        return GST_PAD_PROBE_OK;
+    }
+    if (GstElement* encoder = gst_pad_get_parent_element(pad)) {
         g_object_set(encoder, "bitrate",
                      guint(defaultBitrateKbps(std::uint32_t(width), std::uint32_t(height), fps)),
                      nullptr);
         gst_object_unref(encoder);
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+// 4:2:0 encoders refuse odd sizes, which shmframe allows for RGB formats: crop the
+// last column or row. Set before the caps reach the crop element, so it applies to them.
+GstPadProbeReturn onCropCaps(GstPad* pad, GstPadProbeInfo* info, gpointer) {
+    int width = 0;
+    int height = 0;
+    double fps = 0;
+    if (!videoSizeOf(GST_PAD_PROBE_INFO_EVENT(info), width, height, fps)) {
+        return GST_PAD_PROBE_OK;
+    }
+    if (GstElement* crop = gst_pad_get_parent_element(pad)) {
+        g_object_set(crop, "right", gint(width & 1), "bottom", gint(height & 1), nullptr);
+        gst_object_unref(crop);
     }
     return GST_PAD_PROBE_OK;
 }
@@ -198,7 +229,33 @@ void addEventProbe(GstElement* pipeline, const char* elementName, const char* pa
     }
 }
 
+// gst-rtsp-server keeps a media's errors to its debug log; the operator should see
+// them. Once per media: a broken stream posts many.
+struct ErrorReport {
+    std::string feed;
+    std::atomic<bool> reported{false};
+};
+
+void deleteErrorReport(gpointer data) {
+    delete static_cast<ErrorReport*>(data);
+}
+
+GstBusSyncReply onMediaMessage(GstBus*, GstMessage* message, gpointer data) {
+    auto* report = static_cast<ErrorReport*>(data);
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR && !report->reported.exchange(true)) {
+        GError* error = nullptr;
+        gchar* debug = nullptr;
+        gst_message_parse_error(message, &error, &debug);
+        g_printerr("shmframe serve: error: the stream of feed '%s' failed: %s (%s)\n",
+                   report->feed.c_str(), error ? error->message : "?", debug ? debug : "");
+        g_clear_error(&error);
+        g_free(debug);
+    }
+    return GST_BUS_PASS;
+}
+
 struct MediaHooks {
+    std::string feed;
     EndedFlag ended;
     bool followBitrate = false;
 };
@@ -209,16 +266,26 @@ void deleteMediaHooks(gpointer data, GClosure*) {
 
 void onMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer data) {
     const auto* hooks = static_cast<const MediaHooks*>(data);
-    GstElement* pipeline = gst_rtsp_media_get_element(media);
-    if (!pipeline) {
+    GstElement* element = gst_rtsp_media_get_element(media);
+    if (!element) {
         return;
     }
-    addEventProbe(pipeline, "src", "src", onSourceEvent, new EndedFlag(hooks->ended),
+    addEventProbe(element, "src", "src", onSourceEvent, new EndedFlag(hooks->ended),
                   deleteEndedFlag);
+    addEventProbe(element, "even", "sink", onCropCaps, nullptr, nullptr);
     if (hooks->followBitrate) {
-        addEventProbe(pipeline, "encoder", "sink", onEncoderCaps, nullptr, nullptr);
+        addEventProbe(element, "encoder", "sink", onEncoderCaps, nullptr, nullptr);
     }
-    gst_object_unref(pipeline);
+    if (GstObject* parent = gst_element_get_parent(element)) {
+        if (GST_IS_PIPELINE(parent)) {
+            GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(parent));
+            gst_bus_set_sync_handler(bus, onMediaMessage, new ErrorReport{hooks->feed, {}},
+                                     deleteErrorReport);
+            gst_object_unref(bus);
+        }
+        gst_object_unref(parent);
+    }
+    gst_object_unref(element);
 }
 
 class Bridge {
@@ -452,7 +519,8 @@ void Bridge::mount(const FeedInfo& feed, bool announce) {
         gst_rtsp_media_factory_set_address_pool(factory.get(), udpAddresses_.get());
     }
     EndedFlag ended = std::make_shared<std::atomic<bool>>(false);
-    auto* hooks = new MediaHooks{ended, options_.encoder.empty() && options_.bitrateKbps == 0};
+    auto* hooks =
+        new MediaHooks{feed.name, ended, options_.encoder.empty() && options_.bitrateKbps == 0};
     g_signal_connect_data(factory.get(), "media-configure", G_CALLBACK(onMediaConfigure), hooks,
                           deleteMediaHooks, GConnectFlags(0));
 
@@ -542,7 +610,8 @@ std::uint32_t defaultBitrateKbps(std::uint32_t width, std::uint32_t height, doub
 
 std::string serveLaunchLine(const ServeOptions& options, const std::string& feed,
                             std::uint32_t width, std::uint32_t height, double fps) {
-    const std::string source = "shmframesrc name=src feed=" + feed + " ! videoconvert ! ";
+    const std::string source =
+        "shmframesrc name=src feed=" + feed + " ! videoconvert ! videocrop name=even ! ";
     if (!options.encoder.empty()) {
         return "( " + source + options.encoder + " )";
     }
