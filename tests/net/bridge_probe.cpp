@@ -7,10 +7,11 @@
 //       case for an encoder) with the publish time (CLOCK_MONOTONIC,
 //       ms) painted in the top rows as 32 black or white 32x32 blocks, which survive
 //       H.264 at any sane bit rate; until SIGINT/SIGTERM.
-//   bridge_probe client URL SECONDS
-//       receives the stream over RTSP (TCP), decodes it, reads the stamp of each frame
-//       and prints one line: frames, fps, kbit/s of H.264, and latency from publish to
-//       decoded frame (median, p95, max, ms). Same host, so one clock.
+//   bridge_probe client URL SECONDS [DECODER]
+//       receives the stream over RTSP (TCP), decodes it (default avdec_h264), reads
+//       the stamp of each frame and prints one line: frames received and decoded,
+//       their rates, kbit/s of H.264, and latency from publish to decoded frame
+//       (median, p95, max, ms). Same host, so one clock.
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <signal.h>
@@ -123,20 +124,25 @@ int runWriter(const std::string& feed, const std::string& sizeText, int fps,
 }
 
 std::atomic<std::uint64_t> h264Bytes{0};
+std::atomic<std::uint64_t> h264Frames{0};
 
-GstPadProbeReturn countBytes(GstPad*, GstPadProbeInfo* info, gpointer) {
+// After h264parse, one buffer is one encoded frame (access unit).
+GstPadProbeReturn countEncoded(GstPad*, GstPadProbeInfo* info, gpointer) {
     if (GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info)) {
         h264Bytes += gst_buffer_get_size(buffer);
+        ++h264Frames;
     }
     return GST_PAD_PROBE_OK;
 }
 
-int runClient(const std::string& url, int seconds) {
+int runClient(const std::string& url, int seconds, const std::string& decoder) {
     const std::string description =
         "rtspsrc location=" + url +
-        " latency=0 protocols=tcp ! rtph264depay name=depay ! h264parse ! avdec_h264 ! "
-        "videoconvert ! video/x-raw,format=GRAY8 ! appsink name=sink sync=false max-buffers=8 "
-        "drop=false";
+        " latency=0 protocols=tcp ! rtph264depay ! h264parse name=parse ! "
+        "video/x-h264,alignment=au ! " +
+        decoder +
+        " ! videoconvert ! video/x-raw,format=GRAY8 ! appsink name=sink sync=false "
+        "max-buffers=8 drop=false";
     GError* error = nullptr;
     GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
     if (!pipeline) {
@@ -144,11 +150,11 @@ int runClient(const std::string& url, int seconds) {
         return 1;
     }
     g_clear_error(&error);
-    GstElement* depay = gst_bin_get_by_name(GST_BIN(pipeline), "depay");
-    GstPad* depaySrc = gst_element_get_static_pad(depay, "src");
-    gst_pad_add_probe(depaySrc, GST_PAD_PROBE_TYPE_BUFFER, countBytes, nullptr, nullptr);
-    gst_object_unref(depaySrc);
-    gst_object_unref(depay);
+    GstElement* parse = gst_bin_get_by_name(GST_BIN(pipeline), "parse");
+    GstPad* parseSrc = gst_element_get_static_pad(parse, "src");
+    gst_pad_add_probe(parseSrc, GST_PAD_PROBE_TYPE_BUFFER, countEncoded, nullptr, nullptr);
+    gst_object_unref(parseSrc);
+    gst_object_unref(parse);
     GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
     gst_element_set_state(pipeline, GST_STATE_PLAYING);
 
@@ -157,6 +163,7 @@ int runClient(const std::string& url, int seconds) {
     std::uint64_t undecodable = 0;
     std::uint64_t firstNs = 0;
     std::uint64_t firstBytes = 0;
+    std::uint64_t firstEncoded = 0;
     const std::uint64_t endNs = monotonicNs() + std::uint64_t(seconds + 20) * 1'000'000'000u;
     std::uint64_t measureEndNs = 0;
     while (!stopFlag) {
@@ -191,6 +198,7 @@ int runClient(const std::string& url, int seconds) {
                 // Measure from the first frame on, for the asked seconds.
                 firstNs = arrivalNs;
                 firstBytes = h264Bytes;
+                firstEncoded = h264Frames;
                 measureEndNs = arrivalNs + std::uint64_t(seconds) * 1'000'000'000u;
             } else if (latencyMs >= 0 && latencyMs < 10'000) {
                 latenciesMs.push_back(latencyMs);
@@ -203,6 +211,7 @@ int runClient(const std::string& url, int seconds) {
     }
     const double elapsed = firstNs ? double(monotonicNs() - firstNs) / 1e9 : 0.0;
     const double kbps = elapsed > 0 ? double(h264Bytes - firstBytes) * 8.0 / 1000.0 / elapsed : 0;
+    const double receivedFps = elapsed > 0 ? double(h264Frames - firstEncoded) / elapsed : 0;
     gst_element_set_state(pipeline, GST_STATE_NULL);
     gst_object_unref(sink);
     gst_object_unref(pipeline);
@@ -216,9 +225,11 @@ int runClient(const std::string& url, int seconds) {
                                     std::size_t(q * double(latenciesMs.size())))];
     };
     std::printf(
-        "frames=%llu undecodable=%llu fps=%.1f kbps=%.0f latency_ms_p50=%.0f p95=%.0f max=%.0f\n",
+        "frames=%llu undecodable=%llu received_fps=%.1f fps=%.1f kbps=%.0f latency_ms_p50=%.0f "
+        "p95=%.0f max=%.0f\n",
         static_cast<unsigned long long>(frames), static_cast<unsigned long long>(undecodable),
-        double(frames) / elapsed, kbps, quantile(0.5), quantile(0.95), latenciesMs.back());
+        receivedFps, double(frames) / elapsed, kbps, quantile(0.5), quantile(0.95),
+        latenciesMs.back());
     return 0;
 }
 
@@ -232,12 +243,13 @@ int main(int argc, char** argv) {
         return runWriter(argv[2], argv[3], std::atoi(argv[4]), argc >= 6 ? argv[5] : "RGBA",
                          argc >= 7 ? argv[6] : "moving");
     }
-    if (mode == "client" && argc == 4) {
+    if (mode == "client" && (argc == 4 || argc == 5)) {
         gst_init(&argc, &argv);
-        return runClient(argv[2], std::max(1, std::atoi(argv[3])));
+        return runClient(argv[2], std::max(1, std::atoi(argv[3])),
+                         argc == 5 ? argv[4] : "avdec_h264");
     }
     std::fprintf(stderr,
                  "usage: bridge_probe writer FEED WIDTHxHEIGHT FPS [FORMAT] [PATTERN]\n"
-                 "       bridge_probe client URL SECONDS\n");
+                 "       bridge_probe client URL SECONDS [DECODER]\n");
     return 2;
 }

@@ -278,6 +278,11 @@ void onMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer data) 
     }
     if (GstObject* parent = gst_element_get_parent(element)) {
         if (GST_IS_PIPELINE(parent)) {
+            // Frames come paced by their writer, stamped with their publish time. With
+            // the latency the elements report (a frame period for shmframesrc, more for
+            // the encoder) the sinks would hold each packet until then: about 50 ms
+            // more from publish to client (measured, docs/scaling.md). Send at once.
+            gst_pipeline_set_latency(GST_PIPELINE(parent), 0);
             GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(parent));
             gst_bus_set_sync_handler(bus, onMediaMessage, new ErrorReport{hooks->feed, {}},
                                      deleteErrorReport);
