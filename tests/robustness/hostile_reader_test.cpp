@@ -320,7 +320,9 @@ TEST_F(HostileReader, GarbageInItsControlBlockDoesNotBlockTheWriterOrTearHonestF
                                           : dice == 1 ? newest
                                                       : (newest > i ? newest - i : 1));
                 }
-                block.consumed.store(random() % 2 ? 0 : random());
+                // Lossless: progress stuck at 0, a reader that never reads (it must
+                // be dropped). Never-block: progress that jumps around.
+                block.consumed.store(policy == WriterPolicy::Lossless ? 0 : random());
                 block.wantWake.store(static_cast<std::uint32_t>(random()));
                 block.leaseCount = static_cast<std::uint32_t>(random());
                 block.readerId = static_cast<std::uint32_t>(random());
