@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * shmframesrc is a thin GObject shell around SrcState. create() waits on the
- * reader's fd with a GstPoll (so unlock() interrupts it), negotiates caps from
+ * shmframesrc is a thin GObject shell around SrcState. create() waits inside
+ * Reader::next() (unlock() interrupts it), negotiates caps from
  * the feed's own format, and hands out buffers whose memory is the writer's slot,
  * mapped read-only; the lease ends when downstream drops the last reference.
  */
@@ -58,11 +58,17 @@ struct SrcState {
     std::mutex readerLock;  // the Reader is used from one thread at a time
     std::optional<Reader> reader;
 
+    // What the stats property shows: copied after every read, so reading the property
+    // never waits for the streaming thread (which blocks inside Reader::next()).
+    std::mutex snapshotLock;
+    shmframe::ReaderStats statsSnapshot;
+    std::string stateSnapshot = "stopped";
+    gint writerPidSnapshot = 0;
+
+    std::atomic<bool> flushing{false};
+
     // Streaming thread (and start/stop) only.
     Settings active;
-    GstPoll* poll = nullptr;
-    GstPollFD pollFd{};
-    int polledFd = -1;
     std::optional<Format> format;
     GstVideoInfo info{};
     bool layoutDefault = true;
@@ -177,17 +183,13 @@ SrcState& stateOf(gpointer self) {
 GstStructure* buildStats(GstShmFrameSrc* self) {
     SrcState& state = *self->state;
     shmframe::ReaderStats stats;
-    std::string readerState = "stopped";
+    std::string readerState;
     gint writerPid = 0;
     {
-        std::lock_guard lock(state.readerLock);
-        if (state.reader) {
-            stats = state.reader->stats();
-            readerState = std::string(toString(state.reader->state()));
-            if (auto writer = state.reader->writer()) {
-                writerPid = static_cast<gint>(writer->pid);
-            }
-        }
+        std::lock_guard lock(state.snapshotLock);
+        stats = state.statsSnapshot;
+        readerState = state.stateSnapshot;
+        writerPid = state.writerPidSnapshot;
     }
     return gst_structure_new(
         "shmframesrc-stats", "received", G_TYPE_UINT64, stats.received, "skipped", G_TYPE_UINT64,
@@ -298,6 +300,7 @@ gboolean srcStart(GstBaseSrc* base) {
     state.active = settings;
     state.format.reset();
     state.session = 0;
+    state.flushing = false;
     state.discont = true;
     state.anchored = false;
     state.latency = 0;
@@ -309,27 +312,35 @@ gboolean srcStart(GstBaseSrc* base) {
 
 gboolean srcStop(GstBaseSrc* base) {
     SrcState& state = stateOf(base);
-    if (state.polledFd >= 0) {
-        gst_poll_remove_fd(state.poll, &state.pollFd);
-        state.polledFd = -1;
-    }
     {
         // Frames downstream still holds keep their mapping; only new reads end here.
         std::lock_guard lock(state.readerLock);
         state.reader.reset();
+    }
+    {
+        std::lock_guard lock(state.snapshotLock);
+        state.stateSnapshot = "stopped";
+        state.writerPidSnapshot = 0;
     }
     state.format.reset();
     setCurrentCaps(state, nullptr);
     return TRUE;
 }
 
+// The streaming thread blocks in Reader::next() (holding readerLock, which stop() takes
+// only after the streaming thread has left): interrupt() is the Reader's one call that
+// is safe from another thread.
 gboolean srcUnlock(GstBaseSrc* base) {
-    gst_poll_set_flushing(stateOf(base).poll, TRUE);
+    SrcState& state = stateOf(base);
+    state.flushing = true;
+    if (state.reader) {
+        state.reader->interrupt();
+    }
     return TRUE;
 }
 
 gboolean srcUnlockStop(GstBaseSrc* base) {
-    gst_poll_set_flushing(stateOf(base).poll, FALSE);
+    stateOf(base).flushing = false;
     return TRUE;
 }
 
@@ -588,34 +599,21 @@ std::string feedDirectoryOf(const Reader& reader) {
     return slash == std::string::npos ? shmframe::feedDirectory() : socket.substr(0, slash);
 }
 
-// Keeps the GstPoll watching the reader's current fd (it may change on reconnect).
-void watchFd(SrcState& state, int fd) {
-    if (fd == state.polledFd) {
-        return;
-    }
-    if (state.polledFd >= 0) {
-        gst_poll_remove_fd(state.poll, &state.pollFd);
-    }
-    state.polledFd = -1;
-    if (fd < 0) {
-        return;
-    }
-    gst_poll_fd_init(&state.pollFd);
-    state.pollFd.fd = fd;
-    gst_poll_add_fd(state.poll, &state.pollFd);
-    gst_poll_fd_ctl_read(state.poll, &state.pollFd, TRUE);
-    state.polledFd = fd;
-}
-
 GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
     auto* self = GST_SHM_FRAME_SRC(push);
     SrcState& state = *self->state;
     const Settings& settings = state.active;
     gint64 waitingSinceUs = g_get_monotonic_time();
     std::string lastProblem;
+    // Block inside the library (epoll on the reader's fds): the first wait is bounded by
+    // `timeout` like the later ones, which are computed below.
+    GstClockTime wait =
+        settings.timeoutNs > 0 ? std::min(kMaxPollWait, settings.timeoutNs) : kMaxPollWait;
     for (;;) {
+        if (state.flushing) {
+            return GST_FLOW_FLUSHING;
+        }
         shmframe::ReaderState readerState;
-        int fd = -1;
         std::string feedDir;
         std::optional<shmframe::Result<shmframe::Frame>> next;
         {
@@ -623,9 +621,15 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
             if (!state.reader) {
                 return GST_FLOW_FLUSHING;
             }
-            next.emplace(state.reader->tryNext());
+            next.emplace(state.reader->next(std::chrono::nanoseconds(wait)));
             readerState = state.reader->state();
-            fd = state.reader->fd();
+            {
+                std::lock_guard snapshot(state.snapshotLock);
+                state.statsSnapshot = state.reader->stats();
+                state.stateSnapshot = std::string(toString(readerState));
+                const auto writer = state.reader->writer();
+                state.writerPidSnapshot = writer ? static_cast<gint>(writer->pid) : 0;
+            }
             if (*next && (**next).writerSession() != state.session) {
                 const auto writer = state.reader->writer();
                 state.slots = writer ? writer->slots : 0;
@@ -642,6 +646,11 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
             case Errc::WouldBlock:
             case Errc::Timeout:
                 break;
+            case Errc::Interrupted:
+                if (state.flushing) {
+                    return GST_FLOW_FLUSHING;
+                }
+                break;  // an interrupt() meant for a flush that is over already
             case Errc::EndOfStream:
                 GST_INFO_OBJECT(self, "end of stream from the writer of feed '%s'",
                                 settings.feed.c_str());
@@ -683,7 +692,7 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
                 return GST_FLOW_ERROR;
         }
 
-        GstClockTime wait = kMaxPollWait;
+        wait = kMaxPollWait;
         const gint64 nowUs = g_get_monotonic_time();
         if (readerState == shmframe::ReaderState::Connected) {
             waitingSinceUs = nowUs;  // `timeout` counts time without a writer only
@@ -702,24 +711,11 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
             }
             wait = std::min(wait, settings.timeoutNs - waited);
         }
-        watchFd(state, fd);
-        if (gst_poll_wait(state.poll, wait) < 0) {
-            if (errno == EBUSY) {
-                return GST_FLOW_FLUSHING;
-            }
-            if (errno != EINTR && errno != EAGAIN) {
-                GST_ELEMENT_ERROR(self, RESOURCE, READ,
-                                  ("Waiting for feed '%s' failed.", settings.feed.c_str()),
-                                  GST_ERROR_SYSTEM);
-                return GST_FLOW_ERROR;
-            }
-        }
     }
 }
 
 void srcFinalize(GObject* object) {
     auto* self = GST_SHM_FRAME_SRC(object);
-    gst_poll_free(self->state->poll);
     if (self->state->caps) {
         gst_caps_unref(self->state->caps);
     }
@@ -803,7 +799,6 @@ static void gst_shm_frame_src_class_init(GstShmFrameSrcClass* klass) {
 
 static void gst_shm_frame_src_init(GstShmFrameSrc* self) {
     self->state = new SrcState();
-    self->state->poll = gst_poll_new(TRUE);
     gst_base_src_set_live(GST_BASE_SRC(self), TRUE);
     gst_base_src_set_format(GST_BASE_SRC(self), GST_FORMAT_TIME);
 }

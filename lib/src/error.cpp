@@ -37,6 +37,8 @@ std::string_view toString(Errc code) {
             return "system-error";
         case Errc::Unsupported:
             return "unsupported";
+        case Errc::Interrupted:
+            return "interrupted";
     }
     return "unknown";
 }

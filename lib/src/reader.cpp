@@ -4,6 +4,7 @@
 // after it goes (watching the feed dir with inotify, no polling loop).
 #include "shmframe/reader.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "feed_paths.h"
+#include "futex.h"
 #include "mapping.h"
 #include "memfd.h"
 #include "pool_layout.h"
@@ -145,9 +147,18 @@ void signalEventFd(int fd) {
     [[maybe_unused]] auto written = ::write(fd, &one, sizeof(one));
 }
 
-bool isSocket(int fd) {
+// The wake-up fd must be the read end of a pipe; we make our end non-blocking.
+bool isPipeReadEnd(int fd) {
     struct stat info {};
-    return ::fstat(fd, &info) == 0 && S_ISSOCK(info.st_mode);
+    const int flags = ::fcntl(fd, F_GETFL);
+    return ::fstat(fd, &info) == 0 && S_ISFIFO(info.st_mode) && flags >= 0 &&
+           (flags & O_ACCMODE) == O_RDONLY && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+void drainPipe(int fd) {
+    char buffer[256];
+    while (::read(fd, buffer, sizeof(buffer)) == static_cast<ssize_t>(sizeof(buffer))) {
+    }
 }
 
 }  // namespace
@@ -231,9 +242,8 @@ void Frame::release() noexcept {
             pool->control->revoked->fetch_add(1, std::memory_order_relaxed);
         }
         // A lossless writer may be waiting for this slot.
-        if (pool->header().writerWaiting.load(std::memory_order_relaxed) != 0) {
-            const char byte = 1;
-            ::send(pool->control->wake.get(), &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (pool->header().writerWaiting.load(std::memory_order_seq_cst) != 0) {
+            futex::wakeAll(pool->header().writerWaiting);
         }
         leaseWord_ = nullptr;
     }
@@ -279,6 +289,8 @@ struct Reader::Impl {
 
     // One look at everything; returns a frame, an event (as Error), or WouldBlock.
     Result<Frame> step(bool checkEvents);
+    Result<Frame> handleEvents(const epoll_event* events, int count, bool retired);
+    std::atomic<bool> interruptRequested{false};
     std::optional<Frame> takeFrame(Result<void>& failure);
     std::optional<Frame> acquire(std::uint32_t slot, std::uint64_t sequence);
     Result<Frame> handleSocket();
@@ -329,8 +341,9 @@ Result<void> Reader::Impl::connect() {
     if (!leaseCount) {
         return std::move(leaseCount).error();
     }
-    if (!isSocket(fds[2].get())) {
-        return Error::make(Errc::BadMessage, "the writer's wake-up fd is not a socket");
+    if (!isPipeReadEnd(fds[2].get())) {
+        return Error::make(Errc::BadMessage,
+                           "the writer's wake-up fd is not the read end of a pipe");
     }
     view->fd = std::move(fds[1]);
     view->mapping = std::move(*mapping);
@@ -549,8 +562,7 @@ std::optional<Frame> Reader::Impl::takeFrame(Result<void>& failure) {
         if (options.mode == ReadMode::Sequential) {
             control->block->consumed.store(sequence, std::memory_order_seq_cst);
             if (view.header().writerWaiting.load(std::memory_order_seq_cst) != 0) {
-                const char byte = 1;
-                ::send(control->wake.get(), &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+                futex::wakeAll(view.header().writerWaiting);
             }
         }
         return frame;
@@ -676,29 +688,47 @@ Result<Frame> Reader::Impl::step(bool checkEvents) {
     if (checkEvents || retired) {
         epoll_event events[4];
         const int count = ::epoll_wait(epollFd.get(), events, 4, 0);
-        bool socketReady = retired;
-        for (int i = 0; i < count; ++i) {
-            if (events[i].data.u64 == kWakeTag && control) {
-                char buffer[64];
-                while (::recv(control->wake.get(), buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
+        return handleEvents(events, count > 0 ? count : 0, retired);
+    }
+    return Error::make(Errc::WouldBlock, "no new frame");
+}
+
+Result<Frame> Reader::Impl::handleEvents(const epoll_event* events, int count, bool retired) {
+    bool socketReady = retired;
+    for (int i = 0; i < count; ++i) {
+        switch (events[i].data.u64) {
+            case kWakeTag:
+                if (control) {
+                    drainPipe(control->wake.get());
                 }
-            } else if (events[i].data.u64 == kSocketTag) {
+                break;
+            case kSocketTag:
                 socketReady = true;
-            } else if (events[i].data.u64 == kInotifyTag) {
-                drainInotify();
-            } else if (events[i].data.u64 == kSelfWakeTag) {
+                break;
+            case kInotifyTag:
+                if (drainInotify()) {
+                    connectDue = true;  // our socket (re)appeared: step() connects
+                }
+                break;
+            case kSelfWakeTag: {
                 std::uint64_t value;
                 [[maybe_unused]] auto got = ::read(selfWakeFd.get(), &value, sizeof(value));
+                if (interruptRequested.exchange(false)) {
+                    return Error::make(Errc::Interrupted, "interrupted");
+                }
+                break;
             }
+            default:
+                break;
         }
-        if (socketReady) {
-            auto outcome = handleSocket();
-            if (outcome || outcome.error().code != Errc::WouldBlock) {
-                return outcome;
-            }
-            if (pendingPool) {
-                return step(false);
-            }
+    }
+    if (socketReady && socket) {
+        auto outcome = handleSocket();
+        if (outcome || outcome.error().code != Errc::WouldBlock) {
+            return outcome;
+        }
+        if (pendingPool) {
+            return step(false);
         }
     }
     return Error::make(Errc::WouldBlock, "no new frame");
@@ -749,13 +779,20 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
     const bool spin = impl.options.wait == WaitMode::Spin;
     std::uint64_t lastEventCheck = start;
     int busyRetries = 0;
+    // A blocking call needs no look at the events first: epoll_wait below returns at
+    // once if any is pending. That keeps a sleeping reader at two syscalls per frame
+    // (epoll_wait, and the read that empties the wake-up pipe).
+    bool checkEvents = timeout.count() <= 0;
     for (;;) {
         const std::uint64_t now = monotonicNs();
-        const bool checkEvents = !spin || !impl.pool || now - lastEventCheck >= kSpinEventCheckNs;
+        if (spin && now - lastEventCheck >= kSpinEventCheckNs) {
+            checkEvents = true;
+        }
         if (checkEvents) {
             lastEventCheck = now;
         }
-        auto outcome = impl.step(checkEvents);
+        auto outcome = impl.step(checkEvents || !impl.pool);
+        checkEvents = false;
         if (outcome || outcome.error().code != Errc::WouldBlock) {
             return outcome;
         }
@@ -792,10 +829,23 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
         if (!impl.pool && impl.watch < 0) {
             waitNs = std::min<std::uint64_t>(waitNs, kRetryWithoutWatchNs);
         }
-        epoll_event event;
+        epoll_event events[4];
         const int waitMs =
             static_cast<int>(std::min<std::uint64_t>(waitNs / 1'000'000 + 1, INT32_MAX));
-        ::epoll_wait(impl.epollFd.get(), &event, 1, waitMs);
+        const int count = ::epoll_wait(impl.epollFd.get(), events, 4, waitMs);
+        if (count > 0) {
+            auto happened = impl.handleEvents(events, count, false);
+            if (happened || happened.error().code != Errc::WouldBlock) {
+                return happened;
+            }
+        }
+    }
+}
+
+void Reader::interrupt() {
+    if (impl_) {
+        impl_->interruptRequested = true;
+        signalEventFd(impl_->selfWakeFd.get());
     }
 }
 

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "feed_paths.h"
+#include "futex.h"
 #include "mapping.h"
 #include "memfd.h"
 #include "pool_layout.h"
@@ -54,21 +55,13 @@ void signalEventFd(int fd) {
     [[maybe_unused]] auto written = ::write(fd, &one, sizeof(one));
 }
 
-void drainFd(int fd) {
-    std::byte buffer[64];
-    while (::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
-    }
-}
-
-void drainEventFd(int fd) {
-    std::uint64_t value;
-    [[maybe_unused]] auto got = ::read(fd, &value, sizeof(value));
-}
-
-// Sends the one-byte wake-up; MSG_DONTWAIT so that no reader can ever block us.
+// Writes the one-byte wake-up into a reader's pipe. Our write end is our own open file
+// description, made O_NONBLOCK by us: no reader can make this block (a full pipe just
+// means the reader has wake-ups pending), and since we keep a read end open too, a dead
+// reader never means SIGPIPE.
 void sendWake(int fd) {
     const char byte = 1;
-    ::send(fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    [[maybe_unused]] auto written = ::write(fd, &byte, 1);
 }
 
 }  // namespace
@@ -177,7 +170,8 @@ struct ReaderConnection {
     Mapping control;
     layout::ControlBlock* block = nullptr;
     std::uint32_t leaseCount = 0;
-    UniqueFd wake;  // our end of the wake-up socket pair
+    UniqueFd wake;         // write end of the reader's wake-up pipe
+    UniqueFd wakeReadEnd;  // our copy of the read end (see sendWake)
 };
 
 struct Writer::Impl : std::enable_shared_from_this<Writer::Impl> {
@@ -188,8 +182,7 @@ struct Writer::Impl : std::enable_shared_from_this<Writer::Impl> {
     UniqueFd lockFd;
     UniqueFd listenFd;
     UniqueFd epollFd;
-    UniqueFd stopFd;      // wakes the service thread to stop
-    UniqueFd progressFd;  // wakes a lossless loan() when a reader leaves
+    UniqueFd stopFd;  // wakes the service thread to stop
     std::thread service;
 
     mutable std::mutex mutex;
@@ -541,16 +534,16 @@ void Writer::Impl::handleHello(std::unique_ptr<ReaderConnection>& peer) {
     Result<Mapping> control = controlFd ? Mapping::map(controlFd->get(), layout::kControlBlockSize,
                                                        Mapping::Access::ReadWrite)
                                         : Result<Mapping>(controlFd.error());
-    int pair[2] = {-1, -1};
+    int pipeEnds[2] = {-1, -1};
     if (!controlFd || !control || !memfd::seal(controlFd->get()) ||
-        ::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) != 0) {
+        ::pipe2(pipeEnds, O_CLOEXEC | O_NONBLOCK) != 0) {
         lock.unlock();
         refuse(*peer, protocol::Reason::Internal, "the writer could not set up a reader");
         peer.reset();
         return;
     }
-    UniqueFd readerWake(pair[1]);
-    peer->wake = UniqueFd(pair[0]);
+    peer->wakeReadEnd = UniqueFd(pipeEnds[0]);
+    peer->wake = UniqueFd(pipeEnds[1]);
     peer->controlFd = std::move(*controlFd);
     peer->control = std::move(*control);
     peer->block = reinterpret_cast<layout::ControlBlock*>(peer->control.data());
@@ -563,7 +556,7 @@ void Writer::Impl::handleHello(std::unique_ptr<ReaderConnection>& peer) {
     peer->block->consumed.store(latest ? latest - 1 : sequence, std::memory_order_seq_cst);
 
     welcome.controlSize = layout::kControlBlockSize;
-    const int fds[] = {segment.readOnlyFd.get(), peer->controlFd.get(), readerWake.get()};
+    const int fds[] = {segment.readOnlyFd.get(), peer->controlFd.get(), peer->wakeReadEnd.get()};
     const auto packet =
         protocol::encode(protocol::MessageType::Welcome, &welcome, sizeof(welcome), 3);
     if (auto sent = protocol::send(peer->socket.get(), packet, fds); !sent) {
@@ -633,7 +626,7 @@ void Writer::Impl::removeReader(std::uint32_t id, ReaderEvent::Kind kind, const 
     events.push_back(ReaderEvent{kind, id, reader.pid, reader.uid, reason});
     readers.erase(it);  // closes its socket (removing it from epoll) and unmaps its block
     updateReaderCount();
-    signalEventFd(progressFd.get());
+    futex::wakeAll(pool->header().writerWaiting);  // a lossless loan() may wait on it
 }
 
 void Writer::Impl::updateReaderCount() {
@@ -926,8 +919,7 @@ Result<Writer> Writer::create(std::string_view feed, const Format& format, Write
 
     impl->epollFd = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     impl->stopFd = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    impl->progressFd = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!impl->epollFd || !impl->stopFd || !impl->progressFd) {
+    if (!impl->epollFd || !impl->stopFd) {
         return Error::fromErrno("creating the writer's event fds", errno);
     }
     if (auto listening = impl->listen(); !listening) {
@@ -1002,19 +994,21 @@ Result<LoanedFrame> Writer::loan() {
             // (pickSlot backs off then). Look again shortly; never spin with the lock held.
             left = 1ms;
         }
-        std::vector<pollfd> fds{{impl.progressFd.get(), POLLIN, 0}};
-        for (const auto& reader : impl.readers) {
-            fds.push_back({reader->wake.get(), POLLIN, 0});
+        // Sleep on writerWaiting: a reader that consumes a frame or releases a lease
+        // wakes it. Set it, then look once more, so progress made meanwhile is not missed
+        // (the reader stores its progress, then loads writerWaiting; both seq_cst).
+        auto& waiting = segment.header().writerWaiting;
+        waiting.store(1, std::memory_order_seq_cst);
+        bool stillBlocked = false;
+        if (auto again = impl.pickSlot(segment, stillBlocked)) {
+            waiting.store(0, std::memory_order_relaxed);
+            segment.loaned[*again] = 0;  // pickSlot took it; take it for real on the next pass
+            continue;
         }
-        segment.header().writerWaiting.store(1, std::memory_order_seq_cst);
         lock.unlock();
-        ::poll(fds.data(), fds.size(), static_cast<int>(left.count()) + 1);
-        drainEventFd(fds[0].fd);
+        futex::wait(waiting, 1, std::min<std::chrono::nanoseconds>(left + 1ms, 50ms));
         lock.lock();
-        segment.header().writerWaiting.store(0, std::memory_order_relaxed);
-        for (const auto& reader : impl.readers) {
-            drainFd(reader->wake.get());
-        }
+        waiting.store(0, std::memory_order_relaxed);
     }
 }
 

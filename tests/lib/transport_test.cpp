@@ -514,3 +514,20 @@ TEST_F(Transport, ARetainedPublishKeepsTheSlotPinnedUntilTheFrameIsDropped) {
     kept = Error::make(Errc::InvalidArgument, "dropped");
     EXPECT_TRUE(writer.loan());
 }
+
+TEST_F(Transport, InterruptCutsABlockingWaitShortFromAnotherThread) {
+    auto writer = makeWriter("interrupt");
+    auto reader = openReader("interrupt");
+    std::thread interrupter([&] {
+        std::this_thread::sleep_for(50ms);
+        reader.interrupt();
+    });
+    auto frame = reader.next(60s);
+    interrupter.join();
+    ASSERT_FALSE(frame);
+    EXPECT_EQ(frame.error().code, Errc::Interrupted);
+    publish(writer, 8);  // the reader works on as before
+    auto next = reader.next(1s);
+    ASSERT_TRUE(next);
+    EXPECT_TRUE(hasPattern(next->bytes(), 8));
+}

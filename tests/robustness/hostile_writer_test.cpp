@@ -257,12 +257,17 @@ TEST_F(HostileWriter, MessagesWithTheWrongFdsAreRefusedAndTheFdsClosed) {
     expectRefused(reader, Errc::BadPool, "pool fd is not a sealable memfd");
     reader = openAgainst([](int connection) {
         HonestParts parts = honest();
-        int pair[2];  // a socket where the wake-up pipe belongs
-        if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        // The other kind of fd where the wake-up fd belongs (a socket for a pipe, or
+        // the other way round).
+        int ends[2];
+        const int made = writerWakeFdIsPipe()
+                             ? ::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ends)
+                             : ::pipe2(ends, O_CLOEXEC);
+        if (made != 0) {
             return;
         }
-        UniqueFd mine(pair[0]);
-        UniqueFd theirs(pair[1]);
+        UniqueFd mine(ends[1]);
+        UniqueFd theirs(ends[0]);
         sendWelcome(connection, parts, {parts.pool.get(), parts.control.get(), theirs.get()});
     });
     expectRefused(reader, Errc::BadMessage, "wake-up fd");

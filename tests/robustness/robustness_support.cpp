@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -376,6 +378,35 @@ void HonestParts::publish(std::uint32_t slot, std::uint64_t sequence) {
     header().published.store(sequence);
 }
 
+bool writerWakeFdIsPipe() {
+    static const bool isPipe = [] {
+        std::string dir =
+            (std::filesystem::temp_directory_path() / "shmframe-probe-XXXXXX").string();
+        if (!::mkdtemp(dir.data())) {
+            return true;
+        }
+        bool pipe = true;
+        {
+            const std::string path = dir + "/probe.sock";
+            auto writer = Writer::create(path, smallFormat());
+            auto socket = writer ? connectRaw(path) : UniqueFd();
+            if (socket && sendRaw(socket.get(), helloMessage()) &&
+                protocol::waitReadable(socket.get(), 5000)) {
+                auto welcome = protocol::receive(socket.get());
+                struct stat info {};
+                if (welcome && welcome->fds.size() == 3 &&
+                    ::fstat(welcome->fds[2].get(), &info) == 0) {
+                    pipe = S_ISFIFO(info.st_mode);
+                }
+            }
+        }
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+        return pipe;
+    }();
+    return isPipe;
+}
+
 HonestParts makeHonestParts(const Format& format, std::uint32_t slots, bool sealPool,
                             const std::function<void(layout::PoolHeader&)>& rewriteHeader) {
     HonestParts parts;
@@ -421,13 +452,17 @@ HonestParts makeHonestParts(const Format& format, std::uint32_t slots, bool seal
     parts.block().leaseCount = 2;
     parts.block().readerId = 2;
 
-    int pipeEnds[2];
-    if (::pipe2(pipeEnds, O_CLOEXEC | O_NONBLOCK) != 0) {
-        ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+    int ends[2];
+    const int made =
+        writerWakeFdIsPipe()
+            ? ::pipe2(ends, O_CLOEXEC | O_NONBLOCK)
+            : ::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ends);
+    if (made != 0) {
+        ADD_FAILURE() << "making the wake-up fds: " << std::strerror(errno);
         return parts;
     }
-    parts.wakeReader = UniqueFd(pipeEnds[0]);
-    parts.wakeWriter = UniqueFd(pipeEnds[1]);
+    parts.wakeReader = UniqueFd(ends[0]);
+    parts.wakeWriter = UniqueFd(ends[1]);
 
     parts.welcome.writerSession = parts.description.writerSession;
     parts.welcome.poolSize = geometry->poolSize;
@@ -441,6 +476,7 @@ HonestParts makeHonestParts(const Format& format, std::uint32_t slots, bool seal
 FakeWriter::FakeWriter(const std::string& socketPath, std::function<void(int)> serve, int backlog,
                        bool accept)
     : path_(socketPath) {
+    writerWakeFdIsPipe();  // asked once here, not in every child
     UniqueFd listening = listenAt(socketPath, backlog);
     child_ = test::Child::fork([&]() -> int {
         // The child only serves; a test that fails here shows as the reader's error.

@@ -35,6 +35,7 @@ enum class Errc : std::uint8_t {
     Dropped,           ///< the writer dropped this reader (reason in the message)
     SystemError,       ///< a system call failed (errno in Error::sysErrno)
     Unsupported,       ///< the format or operation is not supported
+    Interrupted,       ///< Reader::interrupt() cut a wait short
 };
 
 /// \brief A short stable name for an error code ("no-writer", "timeout", ...).

@@ -171,11 +171,19 @@ class Reader {
      * EndOfStream (the writer signalled EOS), WriterGone (the writer hung up; we
      * reconnect if options.reconnect), Dropped (the writer dropped us; message says
      * why), Timeout, WouldBlock (timeout 0 and nothing new), NoWriter (after
-     * WriterGone when reconnect is off). BadPool or BadMessage for a broken writer.
+     * WriterGone when reconnect is off), Interrupted (interrupt() was called). BadPool or
+     * BadMessage for a broken writer.
      */
     Result<Frame> next(std::chrono::nanoseconds timeout);
     /// \brief next(0).
     Result<Frame> tryNext() { return next(std::chrono::nanoseconds(0)); }
+
+    /**
+     * \brief Makes a next() that is waiting (or the next one to wait) return
+     * Interrupted at once. The one Reader call that is safe from another thread:
+     * for a GStreamer unlock(), or to stop a reading thread.
+     */
+    void interrupt();
 
     /// \brief A poll()-able fd, readable when next() has something to say.
     int fd() const;
