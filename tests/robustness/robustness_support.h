@@ -213,6 +213,9 @@ struct HonestParts {
     /// Publishes frame \a sequence into \a slot (pattern seed = pts = sequence).
     void publish(std::uint32_t slot, std::uint64_t sequence);
 };
+/// True if an honest writer of this library hands readers a pipe's read end as their
+/// wake-up fd (false: a socket). Found once by asking a real writer.
+bool writerWakeFdIsPipe();
 /// \a sealPool false leaves the pool unsealed; \a rewriteHeader lets a case edit the
 /// header before the seals are applied.
 HonestParts makeHonestParts(const Format& format, std::uint32_t slots = 4, bool sealPool = true,
