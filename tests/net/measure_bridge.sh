@@ -35,7 +35,7 @@ cpu_ticks() {  # utime + stime of a pid (fields 14 and 15; the name in field 2 h
 # run_case NAME SIZE FORMAT PATTERN FEEDS CLIENTS_PER_FEED
 run_case() {
     name=$1 size=$2 format=$3 pattern=$4 feeds=$5 clients=$6
-    workdir=$(mktemp -d)
+    workdir=$(mktemp -d "${TMPDIR:-/tmp}/shmframe-measure.XXXXXX")
     export SHMFRAME_DIR="$workdir/feeds"
     i=0
     while [ "$i" -lt "$feeds" ]; do
@@ -49,6 +49,11 @@ run_case() {
     while [ "$(grep -c '^serving ' "$workdir/serve.out" || true)" -lt "$feeds" ] && [ $n -lt 100 ]; do
         sleep 0.1; n=$((n + 1))
     done
+    if ! grep -q '^serving ' "$workdir/serve.out" 2>/dev/null; then
+        printf '%-32s serve did not serve the feeds: %s\n' "$name" "$(cat "$workdir/serve.err" 2>/dev/null)"
+        cleanup
+        return
+    fi
     i=0
     for url in $(awk '/^serving /{ print $2 }' "$workdir/serve.out"); do
         c=0
@@ -66,9 +71,9 @@ run_case() {
     rss=$(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$serve/status")
     cpu=$(awk -v a="$start" -v b="$end" -v t="$ticks" -v s="$window" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')
     sleep 8
-    # CPU per frame the first client decoded: the rate can fall short of 30 fps
-    # when the host is busy, and the percentage with it.
-    fps=$(sed -n 's/.* fps=\([0-9.]*\).*/\1/p' "$workdir/client0.out" 2>/dev/null || true)
+    # CPU per frame serve sent (as the first client received them): the rate can
+    # fall short of 30 fps when the host is busy, and the percentage with it.
+    fps=$(sed -n 's/.* received_fps=\([0-9.]*\).*/\1/p' "$workdir/client0.out" 2>/dev/null || true)
     per_frame=$(awk -v c="$cpu" -v f="${fps:-0}" 'BEGIN { if (f > 0) printf "%.1f", c * 10 / f; else printf "-" }')
     printf '%-32s serve CPU %4s%% (%s ms/frame) RSS %4s MiB |' "$name" "$cpu" "$per_frame" "$rss"
     for out in "$workdir"/client*.out; do

@@ -8,11 +8,11 @@
 
 namespace shmframe::test {
 
-RtspClient::RtspClient(const std::string& url, const std::string& protocols) {
-    const std::string description = "rtspsrc location=" + url +
-                                    " latency=0 protocols=" + protocols +
-                                    " ! decodebin ! videoconvert ! video/x-raw,format=RGBA ! "
-                                    "appsink name=sink sync=false max-buffers=4 drop=true";
+RtspClient::RtspClient(const std::string& url) {
+    const std::string description =
+        "rtspsrc location=" + url +
+        " latency=0 protocols=tcp ! decodebin ! videoconvert ! video/x-raw,format=RGBA ! "
+        "appsink name=sink sync=false max-buffers=4 drop=true";
     GError* error = nullptr;
     pipeline_ = gst_parse_launch(description.c_str(), &error);
     if (!pipeline_) {

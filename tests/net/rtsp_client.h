@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // An RTSP client for the tests: rtspsrc ! decodebin ! videoconvert ! RGBA appsink,
-// RTP interleaved in the RTSP connection by default (TCP: nothing but 127.0.0.1:port).
+// RTP interleaved in the RTSP connection (TCP): the client binds no port at all.
 #pragma once
 
 #include <gst/gst.h>
@@ -23,8 +23,7 @@ struct DecodedFrame {
 
 class RtspClient {
   public:
-    /// \a protocols as rtspsrc takes them: "tcp", "udp".
-    explicit RtspClient(const std::string& url, const std::string& protocols = "tcp");
+    explicit RtspClient(const std::string& url);
     ~RtspClient();
     RtspClient(const RtspClient&) = delete;
     RtspClient& operator=(const RtspClient&) = delete;

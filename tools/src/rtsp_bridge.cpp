@@ -386,6 +386,9 @@ Result<void> Bridge::listen() {
     listenSource_ = g_source_attach(source, nullptr);
     g_source_unref(source);
     port_ = gst_rtsp_server_get_bound_port(server_.get());
+    if (port_ <= 0) {
+        port_ = int(options_.port);
+    }
     mountPoints_.reset(gst_rtsp_server_get_mount_points(server_.get()));
 
     // RTP over UDP: gst-rtsp-server binds its UDP ports to every interface unless an
@@ -554,6 +557,14 @@ GstRTSPFilterResult removeSession(GstRTSPSessionPool*, GstRTSPSession*, gpointer
 }
 
 void Bridge::shutdown() {
+    // No more listings: the loop runs a little longer below, only to close clients.
+    monitor_.reset();
+    for (guint* source : {&rescanTimer_, &rescanSoon_, &graceTimer_}) {
+        if (*source) {
+            g_source_remove(*source);
+            *source = 0;
+        }
+    }
     for (auto it = mounts_.begin(); it != mounts_.end();) {
         const std::string name = it->first;
         ++it;
