@@ -107,6 +107,9 @@ TEST_F(Churn, ReadersJoiningLeavingDyingAndStoppingNeverSeeATornFrameAndLeaveNot
     long inProcessCycles = 0;
     const auto stopGracefully = [&](ChurnReader& reader) {
         reader.peer.child.signal(SIGCONT);
+        // SIGTERM before the reader installed its handler would kill it outright (a
+        // slow start, e.g. under TSan); "ready" comes after the handler.
+        EXPECT_TRUE(reader.peer.waitReady(20s)) << "a reader never got ready";
         reader.peer.child.signal(SIGTERM);
         auto summary = readSummary(reader.peer.out, 20s);
         const int code = reader.peer.child.wait(20s);
