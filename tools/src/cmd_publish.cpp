@@ -27,6 +27,7 @@ struct PublishOptions {
     std::string policy = "never-block";
     std::string access = "uid";
     std::uint32_t align = 64;
+    std::uint32_t waitReaders = 0;
     bool linger = false;
     bool quiet = false;
 };
@@ -120,6 +121,13 @@ int runPublish(const PublishOptions& options) {
     std::cout << "publishing '" << options.feed << "': " << writer->format().describe()
               << ", pattern " << pattern->describe() << ", socket " << writer->socketPath()
               << std::endl;
+
+    if (options.waitReaders > 0) {
+        std::cout << "waiting for " << options.waitReaders << " reader(s)" << std::endl;
+        while (!stopRequested() && writer->stats().readers < options.waitReaders) {
+            sleepUntil(monotonicNs() + 10'000'000u);
+        }
+    }
 
     patterns::PatternGenerator generator(*pattern, format->width, format->height);
     patterns::RgbaImage image;
@@ -232,6 +240,10 @@ void addPublishCommand(CLI::App& app, Action& action) {
     command->add_option("--access", options->access, "Who may read: uid, any, uid:1000,... gid:44")
         ->capture_default_str();
     command->add_option("--align", options->align, "Row stride alignment in bytes (1 to 4096)")
+        ->capture_default_str();
+    command
+        ->add_option("--wait-readers", options->waitReaders,
+                     "Publish the first frame only once this many readers are connected")
         ->capture_default_str();
     command->add_flag("--linger", options->linger,
                       "After --frames, keep the feed open (last frame readable) until Ctrl-C");
