@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -478,7 +479,12 @@ FakeWriter::FakeWriter(const std::string& socketPath, std::function<void(int)> s
     : path_(socketPath) {
     writerWakeFdIsPipe();  // asked once here, not in every child
     UniqueFd listening = listenAt(socketPath, backlog);
+    const pid_t parent = ::getpid();
     child_ = test::Child::fork([&]() -> int {
+        // Never outlive the test, even one that dies without running destructors.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+            return 1;
+        }
         // The child only serves; a test that fails here shows as the reader's error.
         for (;;) {
             if (!accept) {
