@@ -43,6 +43,7 @@ constexpr std::uint64_t kInotifyTag = 3;
 constexpr std::uint64_t kSelfWakeTag = 4;
 constexpr std::uint64_t kSpinEventCheckNs = 200'000;  // spin mode looks at the socket this often
 constexpr std::uint64_t kRetryWithoutWatchNs = 250'000'000;
+constexpr std::uint64_t kRetryFailedWriterNs = 1'000'000'000;  // a writer that failed us
 constexpr int kAcquireAttempts = 16;
 
 // Everything of one connection that frames must outlive: the control block (their
@@ -635,14 +636,22 @@ Result<Frame> Reader::Impl::step(bool checkEvents) {
         if (!options.reconnect && everConnected) {
             return Error::make(Errc::NoWriter, "no writer for feed '" + paths.name + "'");
         }
-        if (!changed && !connectDue && !(watch < 0 && monotonicNs() >= nextRetryNs)) {
+        const bool retryDue = nextRetryNs != 0 && monotonicNs() >= nextRetryNs;
+        if (!changed && !connectDue && !retryDue) {
             return Error::make(Errc::WouldBlock, "waiting for a writer");
         }
         connectDue = false;
+        nextRetryNs = 0;
         if (auto connected = connect(); !connected) {
             [[maybe_unused]] auto watching = startWatching();
+            // The feed dir tells us when a socket appears. Without a watch, or when a
+            // socket is there but its writer failed us (hung up in the handshake, did
+            // not answer), nothing will: look again a little later.
+            struct stat socketInfo {};
             if (watch < 0) {
                 nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;
+            } else if (::stat(paths.socket.c_str(), &socketInfo) == 0) {
+                nextRetryNs = monotonicNs() + kRetryFailedWriterNs;
             }
             if (connected.error().code == Errc::NoWriter) {
                 return Error::make(Errc::WouldBlock, "waiting for a writer");
@@ -826,8 +835,9 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
                 waitNs = std::min<std::uint64_t>(waitNs, 1'000'000);
             }
         }
-        if (!impl.pool && impl.watch < 0) {
-            waitNs = std::min<std::uint64_t>(waitNs, kRetryWithoutWatchNs);
+        if (!impl.pool && impl.nextRetryNs != 0) {
+            waitNs = std::min<std::uint64_t>(waitNs,
+                                             impl.nextRetryNs > now ? impl.nextRetryNs - now : 0);
         }
         epoll_event events[4];
         const int waitMs =
