@@ -104,12 +104,12 @@ TEST_F(Samples, MinimalWriterAndReaderExchangeFrames) {
 
 TEST_F(Samples, MinimalReaderStopsAtTheWritersEndOfStream) {
     CapturedChild reader(kMinimalReader, {"short", "100000"});  // waits for the writer
-    auto writer = runCommand(kMinimalWriter, {"short", "10"});
+    auto writer = runCommand(kMinimalWriter, {"short", "30"});  // 1 s: time to connect
     EXPECT_EQ(writer.exitCode, 0) << writer.err;
     EXPECT_EQ(reader.child().wait(20s), 0) << reader.err();
     auto lines = splitLines(reader.out());
     ASSERT_FALSE(lines.empty());
-    EXPECT_TRUE(contains(lines.back(), "frame 10:")) << lines.back();
+    EXPECT_TRUE(contains(lines.back(), "frame 30:")) << lines.back();
     EXPECT_FALSE(std::filesystem::exists(path("short.sock")));
 }
 
@@ -184,7 +184,7 @@ TEST_F(Samples, CameraPublisherPlaysAVideoFileIntoTheSlots) {
         }
     }
     Reader reader = waitingReader("clip");
-    CapturedChild publisher(kCameraPublisher, {"clip", "--file", clip, "--fps", "30"});
+    CapturedChild publisher(kCameraPublisher, {"clip", "--file", clip, "--fps", "10"});
     std::vector<cv::Scalar> means;
     readFrames(reader, 10, [&](const Frame& frame) {
         EXPECT_EQ(frame.format().pixelFormat, PixelFormat::BGR);
