@@ -81,7 +81,8 @@ struct Peer {
     /// Waits for the "ready" line (the writer serves / the reader is open).
     bool waitReady(std::chrono::milliseconds timeout = 10s);
     /// SIGTERM, then the exit code (-1 if it did not exit within \a timeout).
-    int stop(std::chrono::milliseconds timeout = 10s);
+    int stop(std::chrono::milliseconds timeout =
+                 30s);  // generous: sanitizer builds on a loaded machine exit slowly
 };
 
 Peer startPeer(const std::vector<std::string>& args, bool quietStderr = false);
