@@ -56,7 +56,7 @@ bool hasElement(const char* name) {
     return true;
 }
 
-std::string canonicalPath(const char* path) {
+[[maybe_unused]] std::string canonicalPath(const char* path) {
     char resolved[PATH_MAX];
     return realpath(path, resolved) ? std::string(resolved) : std::string();
 }
