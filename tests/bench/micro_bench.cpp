@@ -41,6 +41,13 @@ std::optional<Writer> makeWriter(benchmark::State& state, const std::string& fee
     return std::move(*writer);
 }
 
+// What every writer-side benchmark times: loan(), an 8-byte stamp, publish().
+void stampAndPublish(Writer& writer, std::uint64_t index) {
+    auto frame = writer.loan();
+    std::memcpy(frame->plane(0).data(), &index, sizeof(index));
+    benchmark::DoNotOptimize(writer.publish(std::move(*frame)));
+}
+
 // loan() + an 8-byte stamp + publish(), no reader connected.
 void BM_LoanPublish(benchmark::State& state) {
     auto writer = makeWriter(state, "micro-loan");
@@ -49,10 +56,7 @@ void BM_LoanPublish(benchmark::State& state) {
     }
     std::uint64_t index = 0;
     for (auto _ : state) {
-        auto frame = writer->loan();
-        std::memcpy(frame->plane(0).data(), &index, sizeof(index));
-        ++index;
-        benchmark::DoNotOptimize(writer->publish(std::move(*frame)));
+        stampAndPublish(*writer, index++);
     }
     state.SetLabel(label(state.range(0)));
 }
@@ -70,10 +74,7 @@ void BM_LoanPublishOneReader(benchmark::State& state) {
     }
     std::uint64_t index = 0;
     for (auto _ : state) {
-        auto frame = writer->loan();
-        std::memcpy(frame->plane(0).data(), &index, sizeof(index));
-        ++index;
-        benchmark::DoNotOptimize(writer->publish(std::move(*frame)));
+        stampAndPublish(*writer, index++);
     }
     state.SetLabel(label(state.range(0)));
 }
@@ -93,10 +94,7 @@ void BM_TakeFrame(benchmark::State& state) {
     std::uint64_t index = 0;
     for (auto _ : state) {
         state.PauseTiming();
-        auto loaned = writer->loan();
-        std::memcpy(loaned->plane(0).data(), &index, sizeof(index));
-        ++index;
-        benchmark::DoNotOptimize(writer->publish(std::move(*loaned)));
+        stampAndPublish(*writer, index++);
         state.ResumeTiming();
         auto frame = reader->tryNext();
         if (!frame) {
