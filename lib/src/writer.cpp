@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -655,15 +656,18 @@ std::optional<std::uint32_t> Writer::Impl::pickSlot(PoolSegment& segment, bool& 
             }
         }
     }
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> candidates;  // (sequence, slot)
+    // (sequence, slot), oldest first; on the stack: loan() is on every frame's path.
+    std::array<std::pair<std::uint64_t, std::uint32_t>, layout::kMaxSlots> candidates;
+    std::size_t count = 0;
     for (std::uint32_t i = 0; i < segment.geometry.slotCount; ++i) {
         if (segment.loaned[i] || (latest != 0 && i == layout::latestSlot(latest))) {
             continue;
         }
-        candidates.emplace_back(segment.slot(i).sequence.load(std::memory_order_relaxed), i);
+        candidates[count++] = {segment.slot(i).sequence.load(std::memory_order_relaxed), i};
     }
-    std::sort(candidates.begin(), candidates.end());
-    for (const auto& [slotSequence, slot] : candidates) {
+    std::sort(candidates.begin(), candidates.begin() + count);
+    for (std::size_t c = 0; c < count; ++c) {
+        const auto [slotSequence, slot] = candidates[c];
         if (slotSequence != 0) {
             if (slotSequence > minConsumed || leased(slotSequence)) {
                 blockedByReaders = true;
