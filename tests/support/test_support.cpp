@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -171,6 +172,18 @@ bool Child::running() {
         return false;
     }
     return true;
+}
+
+bool Child::stopped() const {
+    if (pid_ <= 0) {
+        return false;
+    }
+    std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so look after the last ')'.
+    const auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'T';
 }
 
 void Child::signal(int signo) const {

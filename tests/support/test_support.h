@@ -59,6 +59,9 @@ class Child {
 
     pid_t pid() const { return pid_; }
     bool running();
+    /// True while the child is stopped by SIGSTOP (state T in /proc/PID/stat). A tracing
+    /// stop (LeakSanitizer's exit-time check) is state t and does not count.
+    bool stopped() const;
     void signal(int signo) const;
     /// Kills with SIGKILL and reaps; returns the wait status.
     int kill();
