@@ -306,7 +306,7 @@ bool configure(GstShmFrameSink* self, const Format& format) {
     }
     if (!state.writer) {
         shmframe::WriterOptions options;
-        options.slots = state.active.slots;
+        options.slotCount = state.active.slots;
         options.policy = state.active.policy;
         options.leaseLimit = state.active.leaseLimit;
         options.losslessTimeout = std::chrono::milliseconds(state.active.losslessTimeoutMs);

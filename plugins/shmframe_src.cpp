@@ -632,7 +632,7 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
             }
             if (*next && (**next).writerSession() != state.session) {
                 const auto writer = state.reader->writer();
-                state.slots = writer ? writer->slots : 0;
+                state.slots = writer ? writer->slotCount : 0;
             }
             if (!*next) {
                 feedDir = feedDirectoryOf(*state.reader);

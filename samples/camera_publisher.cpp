@@ -221,7 +221,7 @@ int run(const Options& options) {
         return fail(format.error().message);
     }
     shmframe::WriterOptions writerOptions;
-    writerOptions.slots = options.slots;
+    writerOptions.slotCount = options.slots;
     signal(SIGINT, onStop);
     signal(SIGTERM, onStop);
     auto writer = shmframe::Writer::create(options.feed, *format, writerOptions);

@@ -171,7 +171,7 @@ int run(const Options& options) {
             return writer->reconfigure(*format);
         }
         shmframe::WriterOptions writerOptions;
-        writerOptions.slots = options.slots;
+        writerOptions.slotCount = options.slots;
         auto created = shmframe::Writer::create(options.output, *format, writerOptions);
         if (!created) {
             return std::move(created).error();

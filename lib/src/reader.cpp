@@ -932,7 +932,7 @@ Result<FeedInfo> probeFeed(std::string_view feed) {
     info.socketPath = paths->socket;
     info.format = description->format;
     info.writerPid = static_cast<pid_t>(description->writerPid);
-    info.slots = description->geometry.slotCount;
+    info.slotCount = description->geometry.slotCount;
     info.leaseLimit = description->leaseLimit;
     info.generation = description->generation;
     info.policy = std::string(toString(static_cast<WriterPolicy>(description->policy)));

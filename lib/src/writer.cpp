@@ -224,7 +224,7 @@ struct Writer::Impl : std::enable_shared_from_this<Writer::Impl> {
 
 Result<std::shared_ptr<PoolSegment>> Writer::Impl::createPool(const Format& format,
                                                               std::uint32_t generation) {
-    auto geometry = layout::computeGeometry(format, options.slots, options.userMetaSize);
+    auto geometry = layout::computeGeometry(format, options.slotCount, options.userMetaSize);
     if (!geometry) {
         return std::move(geometry).error();
     }
@@ -907,7 +907,7 @@ Result<Writer> Writer::create(std::string_view feed, const Format& format, Write
     impl->paths = std::move(*paths);
     impl->options = std::move(options);
     if (auto geometry =
-            layout::computeGeometry(format, impl->options.slots, impl->options.userMetaSize);
+            layout::computeGeometry(format, impl->options.slotCount, impl->options.userMetaSize);
         !geometry) {
         return std::move(geometry).error();
     }

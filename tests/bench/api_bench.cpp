@@ -308,7 +308,7 @@ int runWriter(Args& args, bool saturate) {
     }
     const std::string feed = "bench-" + std::to_string(::getpid());
     WriterOptions options;
-    options.slots = 4;
+    options.slotCount = 4;
     auto writer = Writer::create(feed, *format, options);
     if (!writer) {
         emit(skipped(record, "writer: " + writer.error().message));

@@ -336,7 +336,7 @@ TEST(ShmFrameSrc, DownstreamHoldingMoreThanTheLeaseLimitGetsCountedCopies) {
     test::TempFeedDir dir;
     WriterOptions options;
     options.leaseLimit = 2;
-    options.slots = 6;
+    options.slotCount = 6;
     auto writer = Writer::create("hold", makeFormat(PixelFormat::RGBA, 64, 48), options);
     ASSERT_TRUE(writer) << writer.error().message;
     Publisher publisher(*writer, 2ms);

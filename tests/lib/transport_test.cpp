@@ -109,7 +109,7 @@ TEST_F(Transport, LatestModeGivesTheNewestFrameAndCountsTheSkipped) {
 
 TEST_F(Transport, SequentialModeDeliversInOrderAndCountsGaps) {
     WriterOptions options;
-    options.slots = 6;
+    options.slotCount = 6;
     auto writer = makeWriter("seq", PixelFormat::GRAY8, options);
     auto reader = openReader("seq", {.mode = ReadMode::Sequential});
     for (std::uint64_t i = 1; i <= 3; ++i) {
@@ -174,7 +174,7 @@ TEST_F(Transport, AReaderThatNeverReadsDoesNotHoldTheWriterBack) {
 TEST_F(Transport, FramesHeldPastTheLeaseLimitArePrivateCopies) {
     WriterOptions options;
     options.leaseLimit = 2;
-    options.slots = 6;
+    options.slotCount = 6;
     auto writer = makeWriter("copies", PixelFormat::RGBA, options);
     auto reader = openReader("copies", {.mode = ReadMode::Sequential});
     std::vector<Frame> held;
@@ -198,7 +198,7 @@ TEST_F(Transport, FramesHeldPastTheLeaseLimitArePrivateCopies) {
 
 TEST_F(Transport, WhenReadersPinEverySlotTheWriterTakesOneBackInsteadOfBlocking) {
     WriterOptions options;
-    options.slots = 3;
+    options.slotCount = 3;
     options.leaseLimit = 2;
     auto writer = makeWriter("pinned", PixelFormat::GRAY8, options);
     auto reader = openReader("pinned");
@@ -218,7 +218,7 @@ TEST_F(Transport, WhenReadersPinEverySlotTheWriterTakesOneBackInsteadOfBlocking)
 
 TEST_F(Transport, LosslessWriterWaitsForASequentialReaderAndLosesNothing) {
     WriterOptions options;
-    options.slots = 3;
+    options.slotCount = 3;
     options.policy = WriterPolicy::Lossless;
     options.losslessTimeout = 5s;
     auto writer = makeWriter("lossless", PixelFormat::GRAY8, options);
@@ -249,7 +249,7 @@ TEST_F(Transport, LosslessWriterWaitsForASequentialReaderAndLosesNothing) {
 
 TEST_F(Transport, LosslessWriterDropsAReaderThatStopsReadingAfterItsTimeout) {
     WriterOptions options;
-    options.slots = 3;
+    options.slotCount = 3;
     options.policy = WriterPolicy::Lossless;
     options.losslessTimeout = 200ms;
     std::vector<ReaderEvent> events;
@@ -418,7 +418,7 @@ TEST_F(Transport, AReaderCanWaitForAWriterThatStartsLater) {
 
 TEST_F(Transport, LoanedFramesDroppedUnpublishedGoBackToThePool) {
     WriterOptions options;
-    options.slots = 3;
+    options.slotCount = 3;
     auto writer = makeWriter("drops", PixelFormat::GRAY8, options);
     for (int i = 0; i < 100; ++i) {
         auto frame = writer.loan();
@@ -490,7 +490,7 @@ TEST_F(Transport, AnAbsoluteSocketPathWorksAsAFeedName) {
 
 TEST_F(Transport, ARetainedPublishKeepsTheSlotPinnedUntilTheFrameIsDropped) {
     WriterOptions options;
-    options.slots = 3;
+    options.slotCount = 3;
     auto writer = makeWriter("retained", PixelFormat::GRAY8, options);
     auto reader = openReader("retained");
     auto kept = writer.loan();

@@ -268,7 +268,7 @@ TEST_F(HostileReader, AReaderThatNeverReadsItsSocketIsDroppedAndNeverBlocksTheWr
 
 TEST_F(HostileReader, LeasesBeyondTheLimitDoNotPinSlots) {
     WriterOptions options;
-    options.slots = 4;
+    options.slotCount = 4;
     options.leaseLimit = 2;
     auto writer = Writer::create("feed", smallFormat(), options);
     ASSERT_TRUE(writer) << writer.error().message;
@@ -294,7 +294,7 @@ TEST_F(HostileReader, GarbageInItsControlBlockDoesNotBlockTheWriterOrTearHonestF
         SCOPED_TRACE(std::string(toString(policy)));
         EventLog events;
         WriterOptions options;
-        options.slots = 4;
+        options.slotCount = 4;
         options.policy = policy;
         options.losslessTimeout = 200ms;
         options.onReaderEvent = events.handler();

@@ -40,7 +40,7 @@ int loanAllButNewest(Writer& writer, std::uint32_t slots) {
 
 TEST_F(ReaderFailure, AKilledReadersLeasesReturnToThePoolAtOnce) {
     WriterOptions options;
-    options.slots = 4;
+    options.slotCount = 4;
     options.leaseLimit = 2;
     auto writer = Writer::create("lease", smallFormat(), options);
     ASSERT_TRUE(writer) << writer.error().message;
@@ -65,7 +65,7 @@ TEST_F(ReaderFailure, AKilledReadersLeasesReturnToThePoolAtOnce) {
     {
         auto holder = startHolder();
         const auto before = writer->stats().revokedLeases;
-        EXPECT_EQ(loanAllButNewest(*writer, options.slots), 3);
+        EXPECT_EQ(loanAllButNewest(*writer, options.slotCount), 3);
         EXPECT_EQ(writer->stats().revokedLeases, before + 2) << "the held slots were not pinned";
         EXPECT_EQ(holder.stop(), 0);
     }
@@ -79,7 +79,7 @@ TEST_F(ReaderFailure, AKilledReadersLeasesReturnToThePoolAtOnce) {
     holder.child.kill();
     ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 0; }))
         << "the writer did not notice the dead reader";
-    EXPECT_EQ(loanAllButNewest(*writer, options.slots), 3);
+    EXPECT_EQ(loanAllButNewest(*writer, options.slotCount), 3);
     for (std::uint64_t k = 1; k <= 200; ++k) {
         ASSERT_TRUE(publishPattern(*writer, k));
     }
@@ -92,7 +92,7 @@ TEST_F(ReaderFailure, AKilledReadersLeasesReturnToThePoolAtOnce) {
 
 TEST_F(ReaderFailure, AStoppedReaderDoesNotHoldBackANeverBlockWriterOrTheOtherReaders) {
     WriterOptions options;
-    options.slots = 4;
+    options.slotCount = 4;
     auto writer = Writer::create("stop", smallFormat(), options);
     ASSERT_TRUE(writer) << writer.error().message;
     Publisher publisher(*writer, 2ms);
@@ -176,7 +176,7 @@ TEST_F(ReaderFailure, ALosslessWriterDropsAStoppedReaderAfterItsTimeoutAndGoesOn
     LogCapture log;
     EventLog events;
     WriterOptions options;
-    options.slots = 4;
+    options.slotCount = 4;
     options.policy = WriterPolicy::Lossless;
     options.losslessTimeout = 300ms;
     options.onReaderEvent = events.handler();
@@ -240,7 +240,7 @@ TEST_F(ReaderFailure, ALosslessWriterDropsAStoppedReaderAfterItsTimeoutAndGoesOn
 TEST_F(ReaderFailure, ALosslessWriterDropsAReaderWhoseLeasesPinEverySlot) {
     EventLog events;
     WriterOptions options;
-    options.slots = 3;
+    options.slotCount = 3;
     options.leaseLimit = 2;
     options.policy = WriterPolicy::Lossless;
     options.losslessTimeout = 300ms;

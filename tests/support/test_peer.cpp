@@ -71,7 +71,7 @@ int runWriter(const std::string& feed, int argc, char** argv) {
     const long fps = std::atol(option(argc, argv, "--fps", "200"));
     auto format = Format::make(*pixelFormat, size->first, size->second, {int(fps), 1});
     WriterOptions options;
-    options.slots = static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--slots", "4")));
+    options.slotCount = static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--slots", "4")));
     options.leaseLimit =
         static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--lease-limit", "2")));
     options.policy = *writerPolicyFromString(option(argc, argv, "--policy", "never-block"));

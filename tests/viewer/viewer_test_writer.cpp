@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     shmframe::WriterOptions options;
-    options.slots = static_cast<std::uint32_t>(slots);
+    options.slotCount = static_cast<std::uint32_t>(slots);
     auto writer = shmframe::Writer::create(feed, *format, options);
     if (!writer) {
         std::fprintf(stderr, "viewer_test_writer: %s\n", writer.error().message.c_str());

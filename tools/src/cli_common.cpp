@@ -152,7 +152,7 @@ nlohmann::ordered_json feedToJson(const FeedInfo& feed) {
         {"frame_size", format.frameSize},
         {"caps", format.caps},
         {"writer_pid", feed.writerPid},
-        {"slots", feed.slots},
+        {"slots", feed.slotCount},
         {"lease_limit", feed.leaseLimit},
         {"generation", feed.generation},
         {"policy", feed.policy},

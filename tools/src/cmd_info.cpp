@@ -37,7 +37,7 @@ int runInfo(const InfoOptions& options) {
                     static_cast<unsigned long long>(format.planes[i].size));
     }
     std::printf("frame size  %llu bytes\n", static_cast<unsigned long long>(format.frameSize));
-    std::printf("pool        %u slots, lease limit %u, generation %u, %.1f MiB\n", feed.slots,
+    std::printf("pool        %u slots, lease limit %u, generation %u, %.1f MiB\n", feed.slotCount,
                 feed.leaseLimit, feed.generation, double(feed.poolBytes) / (1024.0 * 1024.0));
     std::printf("caps        %s\n", format.caps.empty() ? "(none)" : format.caps.c_str());
     const double age = secondsSinceLastPublish(feed);

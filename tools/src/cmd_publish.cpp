@@ -109,7 +109,7 @@ int runPublish(const PublishOptions& options) {
     }
 
     WriterOptions writerOptions;
-    writerOptions.slots = options.slots;
+    writerOptions.slotCount = options.slots;
     writerOptions.leaseLimit = options.leaseLimit;
     writerOptions.policy = *policy;
     writerOptions.access = *access;

@@ -40,7 +40,7 @@ struct FeedInfo {
     std::string socketPath;  ///< where the writer listens
     Format format;           ///< the current pool's format
     pid_t writerPid = 0;
-    std::uint32_t slots = 0;
+    std::uint32_t slotCount = 0;
     std::uint32_t leaseLimit = 0;
     std::uint32_t generation = 0;     ///< pool generation (format changes)
     std::string policy;               ///< "never-block" or "lossless"

@@ -93,7 +93,7 @@ struct WriterInfo {
     std::uint64_t sessionId = 0;  ///< changes with every writer (re)start
     std::uint32_t generation = 0;
     WriterPolicy policy = WriterPolicy::NeverBlock;
-    std::uint32_t slots = 0;
+    std::uint32_t slotCount = 0;
     std::uint32_t leaseLimit = 0;
     std::uint64_t published = 0;  ///< live count from the shared header
     std::uint32_t readers = 0;    ///< live count from the shared header

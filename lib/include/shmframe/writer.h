@@ -65,7 +65,7 @@ struct ReaderEvent {
 
 /// \brief How a writer's pool and readers are set up.
 struct WriterOptions {
-    std::uint32_t slots = 4;  ///< frame slots in the pool (3 to 64)
+    std::uint32_t slotCount = 4;  ///< frame slots in the pool (3 to 64)
     WriterPolicy policy = WriterPolicy::NeverBlock;
     std::uint32_t leaseLimit = 2;  ///< frames one reader may hold at once (1 to 16)
     std::chrono::milliseconds losslessTimeout{1000};
