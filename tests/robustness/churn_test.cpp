@@ -5,7 +5,8 @@
 // pts names (zero torn frames); the writer's fds and memory, this process's fds and
 // the feed dir stay flat.
 //
-// SHMFRAME_CHURN_SECONDS sets how long the churn lasts (default 60).
+// SHMFRAME_CHURN_SECONDS sets how long the churn lasts (default 120: the two minutes the
+// robustness issue asks for; the sanitizer run uses 30).
 #include <signal.h>
 
 #include <atomic>
@@ -30,8 +31,8 @@ struct ChurnReader {
 
 std::chrono::seconds churnDuration() {
     const char* text = std::getenv("SHMFRAME_CHURN_SECONDS");
-    const long seconds = text ? std::atol(text) : 60;
-    return std::chrono::seconds(seconds > 0 ? seconds : 60);
+    const long seconds = text ? std::atol(text) : 120;
+    return std::chrono::seconds(seconds > 0 ? seconds : 120);
 }
 
 }  // namespace
