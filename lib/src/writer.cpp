@@ -1061,9 +1061,11 @@ Result<void> Writer::publishFrame(LoanedFrame& frame, const FrameMeta& meta, boo
     if (pool.eos.load(std::memory_order_relaxed) != 0) {
         pool.eos.store(0, std::memory_order_relaxed);  // a new stream starts
     }
-    pool.latest.store(layout::packLatest(sequence, slot), std::memory_order_seq_cst);
+    // `latest` shares its cache line with these counters and spinning readers poll it:
+    // storing it last moves the line to them once, not back and forth.
     pool.published.store(++impl.stats.published, std::memory_order_relaxed);
     pool.lastPublishNs.store(now, std::memory_order_relaxed);
+    pool.latest.store(layout::packLatest(sequence, slot), std::memory_order_seq_cst);
     if (keepLoan) {
         frame.published_ = true;  // the slot comes back when the frame is destroyed
     } else {

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The floors shmframe is judged against, measured by the same stamps as the real
-// transports: a bare wake-up of another process (futex, eventfd, and the datagram
-// socket + epoll the library uses), a plain Unix stream socket carrying the whole
-// frame (what every copying transport pays), and memcpy of one frame.
+// transports: a bare wake-up of another process (futex, eventfd, eventfd through epoll,
+// and the pipe through epoll the library uses), a reader spinning on a shared word (the
+// floor of spin mode), a plain Unix stream socket carrying the whole frame (what every copying transport pays), and memcpy of one frame.
 //
-//   shmframe_bench_floor wake      --kind futex|eventfd|eventfd-epoll|dgram-epoll --fps F
+//   shmframe_bench_floor wake      --kind futex|eventfd|eventfd-epoll|pipe-epoll|spin --fps F
 //                                  --frames N --warmup W --run R
 //   shmframe_bench_floor unix-copy --width W --height H [--format F] --fps F --frames N
 //                                  --warmup W --run R
 //   shmframe_bench_floor memcpy    --width W --height H [--format F] --reps N --run R
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -76,6 +77,12 @@ class SharedBlock {
     std::uint64_t capacity_;
     Shared* shared_ = nullptr;
 };
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
     // A shared (not FUTEX_PRIVATE) futex: the word lives in memory two processes map.
@@ -149,8 +156,10 @@ int runWake(Args& args) {
                    {"height", 0},
                    {"run", runIndex},
                    {"fps_target", fps}};
-    if (kind != "futex" && kind != "eventfd" && kind != "eventfd-epoll" && kind != "dgram-epoll") {
-        std::cerr << "--kind must be futex, eventfd, eventfd-epoll or dgram-epoll, got '" << kind
+    if (kind != "futex" && kind != "eventfd" && kind != "eventfd-epoll" && kind != "pipe-epoll" &&
+        kind != "spin") {
+        std::cerr << "--kind must be futex, eventfd, eventfd-epoll, pipe-epoll or spin, got '"
+                  << kind
                   << "'\n";
         return 2;
     }
@@ -162,10 +171,11 @@ int runWake(Args& args) {
     }
     // eventfd-epoll reads it non-blocking after epoll_wait, as an event loop would.
     const int eventFd = ::eventfd(0, EFD_CLOEXEC | (kind == "eventfd-epoll" ? EFD_NONBLOCK : 0));
-    int pair[2] = {-1, -1};
-    ::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair);
-    if (eventFd < 0 || pair[0] < 0) {
-        emit(skipped(record, "eventfd or socketpair failed"));
+    // pipe-epoll is the library's own channel: a byte into a pipe whose read end the
+    // reader's epoll watches, drained with one read().
+    int pipeEnds[2] = {-1, -1};
+    if (eventFd < 0 || ::pipe2(pipeEnds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        emit(skipped(record, "eventfd or pipe failed"));
         return 0;
     }
 
@@ -173,7 +183,8 @@ int runWake(Args& args) {
         const int epollFd = ::epoll_create1(EPOLL_CLOEXEC);
         epoll_event event{};
         event.events = EPOLLIN;
-        ::epoll_ctl(epollFd, EPOLL_CTL_ADD, kind == "eventfd-epoll" ? eventFd : pair[1], &event);
+        ::epoll_ctl(epollFd, EPOLL_CTL_ADD, kind == "eventfd-epoll" ? eventFd : pipeEnds[0],
+                    &event);
         std::uint32_t seen = 0;
         std::uint64_t cpuStart = 0, cpuEnd = 0;
         Usage usageStart, usageEnd;
@@ -182,7 +193,13 @@ int runWake(Args& args) {
         std::memset(shared->samples, 0, block.capacity() * sizeof(double));
         shared->ready.store(1);
         while (true) {
-            if (kind == "futex") {
+            if (kind == "spin") {
+                // Nothing but the shared word, read in a tight loop: the cost of moving a
+                // cache line from the writer's core to ours.
+                while (shared->sequence.load(std::memory_order_acquire) == seen) {
+                    cpuRelax();
+                }
+            } else if (kind == "futex") {
                 if (shared->sequence.load(std::memory_order_acquire) == seen) {
                     futex(&shared->sequence, FUTEX_WAIT, seen);
                     continue;  // woken, or the word changed before we slept: look again
@@ -205,8 +222,7 @@ int runWake(Args& args) {
                     continue;
                 }
                 char buffer[64];
-                while (::recv(pair[1], buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
-                }
+                [[maybe_unused]] auto drained = ::read(pipeEnds[0], buffer, sizeof(buffer));
             }
             const std::uint64_t now = nowNs();
             if (shared->done.load(std::memory_order_acquire)) {
@@ -260,9 +276,9 @@ int runWake(Args& args) {
         } else if (kind == "eventfd" || kind == "eventfd-epoll") {
             const std::uint64_t one = 1;
             [[maybe_unused]] auto written = ::write(eventFd, &one, sizeof(one));
-        } else {
+        } else if (kind == "pipe-epoll") {
             const char byte = 1;
-            ::send(pair[0], &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            [[maybe_unused]] auto written = ::write(pipeEnds[1], &byte, 1);
         }
     };
     for (std::uint64_t index = 0; index < warmup + frames; ++index) {
@@ -285,8 +301,8 @@ int runWake(Args& args) {
     wake();
     const bool clean = reap(sleeper, nowNs() + 10 * kSecond);
     ::close(eventFd);
-    ::close(pair[0]);
-    ::close(pair[1]);
+    ::close(pipeEnds[0]);
+    ::close(pipeEnds[1]);
     if (!clean) {
         emit(skipped(record, "the sleeping process did not finish in time"));
         return 0;

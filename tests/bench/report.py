@@ -29,7 +29,8 @@ SERIES = [
     ("floor-futex", "floor", "bare futex wake"),
     ("floor-eventfd", "floor", "bare eventfd wake"),
     ("floor-eventfd-epoll", "floor", "eventfd wake via epoll"),
-    ("floor-dgram-epoll", "floor", "datagram socket wake via epoll"),
+    ("floor-pipe-epoll", "floor", "pipe wake via epoll (the library's channel)"),
+    ("floor-spin", "floor", "bare spin on a shared word"),
     ("memcpy", "floor", "memcpy of one frame"),
     ("saturation", "saturation", "saturation (writer only stamps)"),
     ("fanout-1", "fanout", "fan-out, 1 reader"),
@@ -41,7 +42,7 @@ LABELS = {name: label for name, _, label in SERIES}
 GROUPS = {name: group for name, group, _ in SERIES}
 # Scenarios that need only the library: they must produce numbers.
 LIBRARY_ONLY = {"api-block", "api-spin", "unix-socket", "floor-futex", "floor-eventfd",
-                "floor-eventfd-epoll", "floor-dgram-epoll", "memcpy", "saturation",
+                "floor-eventfd-epoll", "floor-pipe-epoll", "floor-spin", "memcpy", "saturation",
                 "fanout-1", "fanout-2", "fanout-4", "fanout-8"}
 
 BEGIN_MARK = "<!-- BEGIN GENERATED: tests/bench/run.sh --update-doc -->"
@@ -227,7 +228,7 @@ def evaluate(summaries, records, quick):
                         "met": bool(met) if value is not None else False, "detail": detail})
 
     floor50, floor99 = runs.best_floor("p50"), runs.best_floor("p99")
-    dgram = runs.get("floor-dgram-epoll")
+    pipe = runs.get("floor-pipe-epoll")
     efd_epoll = runs.get("floor-eventfd-epoll")
     sizes = [(w, h) for (w, h) in SIZES if runs.get("api-block", w, h)]
     p50_ratios, p99_ratios = {}, {}
@@ -240,8 +241,8 @@ def evaluate(summaries, records, quick):
         ratios[f"api-block p99 / best bare wake p99 @ {label}"] = p99_ratios[label]
         ratios[f"api-block p50 / eventfd+epoll wake p50 @ {label}"] = runs.paired(
             block, efd_epoll, "p50")
-        ratios[f"api-block p50 / dgram-socket+epoll wake p50 @ {label}"] = runs.paired(
-            block, dgram, "p50")
+        ratios[f"api-block p50 / pipe+epoll wake p50 @ {label}"] = runs.paired(
+            block, pipe, "p50")
     floors = [find(summaries, f) for f in ("floor-futex", "floor-eventfd")]
     floor_text = " / ".join(f"{LABELS[f['series']]} p50 {f['p50_us']:.1f} µs, p99 "
                             f"{f['p99_us']:.1f} µs" for f in floors if f)
@@ -266,11 +267,20 @@ def evaluate(summaries, records, quick):
             target("Flat in frame size (blocking p50, 4K / 720p)", "≤ 1.2", flat, flat <= 1.2,
                    f"{flat:.2f} (medians {big['p50_us']:.1f} µs vs {small['p50_us']:.1f} µs)")
     spins = [s for s in (find(summaries, "api-spin", w, h, "RGBA") for (w, h) in SIZES) if s]
+    spin_floor = runs.get("floor-spin")
+    for (w, h) in SIZES:
+        spin_runs = runs.get("api-spin", w, h)
+        if spin_runs and spin_floor:
+            ratios[f"api-spin p50 / bare spin p50 @ {size_label(w, h)}"] = runs.paired(
+                spin_runs, spin_floor, "p50")
     if spins:
         worst = max(s["p50_us"] for s in spins)
+        floor_spin = find(summaries, "floor-spin")
         target("Spin mode p50", "< 2 µs", worst, worst < 2.0,
                ", ".join(f"{size_label(s['width'], s['height'])}: {s['p50_us']:.1f} µs"
-                         for s in spins))
+                         for s in spins) +
+               (f" (bare spin on a shared word, same run: {floor_spin['p50_us']:.1f} µs)"
+                if floor_spin else ""))
     api = [s for s in (find(summaries, "api-block", w, h, "RGBA") for (w, h) in SIZES) if s]
     saturation = [s for s in (find(summaries, "saturation", w, h, "RGBA") for (w, h) in SIZES)
                   if s]

@@ -144,7 +144,7 @@ echo "shmframe benchmarks: $runs run(s), sizes $sizes, results in $out" >&2
 for run in $(seq 1 "$runs"); do
     format=RGBA
     # Floors that do not depend on the frame size.
-    for kind in futex eventfd eventfd-epoll dgram-epoll; do
+    for kind in futex eventfd eventfd-epoll pipe-epoll spin; do
         scenario "floor-$kind" - 60 "$bin/shmframe_bench_floor" wake --kind "$kind" \
             --fps "$api_fps" --frames "$wake_frames" --warmup 50 --run "$run"
     done
