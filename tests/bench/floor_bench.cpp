@@ -2,7 +2,8 @@
 // The floors shmframe is judged against, measured by the same stamps as the real
 // transports: a bare wake-up of another process (futex, eventfd, eventfd through epoll,
 // and the pipe through epoll the library uses), a reader spinning on a shared word (the
-// floor of spin mode), a plain Unix stream socket carrying the whole frame (what every copying transport pays), and memcpy of one frame.
+// floor of spin mode), a plain Unix stream socket carrying the whole frame (what every
+// copying transport pays), and memcpy of one frame.
 //
 //   shmframe_bench_floor wake      --kind futex|eventfd|eventfd-epoll|pipe-epoll|spin --fps F
 //                                  --frames N --warmup W --run R
@@ -159,8 +160,7 @@ int runWake(Args& args) {
     if (kind != "futex" && kind != "eventfd" && kind != "eventfd-epoll" && kind != "pipe-epoll" &&
         kind != "spin") {
         std::cerr << "--kind must be futex, eventfd, eventfd-epoll, pipe-epoll or spin, got '"
-                  << kind
-                  << "'\n";
+                  << kind << "'\n";
         return 2;
     }
     SharedBlock block(frames);

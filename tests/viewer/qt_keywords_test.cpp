@@ -14,7 +14,6 @@
 #endif
 
 using namespace shmframe;
-using namespace std::chrono_literals;
 
 TEST(QtKeywords, ThePublicHeadersCompileAfterQtWithItsKeywordsOn) {
     test::TempFeedDir dir;
