@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "run_command.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace shmframe::test {
 namespace {
@@ -38,29 +34,6 @@ std::string readAll(int fd) {
     return text;
 }
 
-pid_t spawnWith(const std::string& program, const std::vector<std::string>& args, int outFd,
-                int errFd) {
-    std::vector<std::string> argvStorage{program};
-    argvStorage.insert(argvStorage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argvStorage) {
-        argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, outFd, 1);
-    posix_spawn_file_actions_adddup2(&actions, errFd, 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    pid_t pid = -1;
-    const int result = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (result != 0) {
-        throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(result));
-    }
-    return pid;
-}
-
 }  // namespace
 
 RunResult runCommand(const std::string& program, const std::vector<std::string>& args,
@@ -78,7 +51,11 @@ RunResult runCommand(const std::string& program, const std::vector<std::string>&
 
 CapturedChild::CapturedChild(const std::string& program, const std::vector<std::string>& args)
     : outFd_(makeCaptureFd("stdout")), errFd_(makeCaptureFd("stderr")) {
-    child_ = Child(spawnWith(program, args, outFd_, errFd_));
+    Child::Streams streams;
+    streams.in = Child::Streams::kDevNull;
+    streams.out = outFd_;
+    streams.err = errFd_;
+    child_ = Child::spawnWith(program, args, streams);
 }
 
 CapturedChild::~CapturedChild() {

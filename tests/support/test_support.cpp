@@ -106,7 +106,8 @@ Child Child::fork(const std::function<int()>& body) {
     return Child(pid);
 }
 
-Child Child::spawn(const std::string& program, const std::vector<std::string>& args, bool quiet) {
+Child Child::spawnWith(const std::string& program, const std::vector<std::string>& args,
+                       const Streams& streams) {
     std::vector<std::string> argvStorage{program};
     argvStorage.insert(argvStorage.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -116,10 +117,16 @@ Child Child::spawn(const std::string& program, const std::vector<std::string>& a
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    if (quiet) {
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    }
+    const auto redirect = [&](int target, int source, int devNullFlags) {
+        if (source == Streams::kDevNull) {
+            posix_spawn_file_actions_addopen(&actions, target, "/dev/null", devNullFlags, 0);
+        } else if (source >= 0) {
+            posix_spawn_file_actions_adddup2(&actions, source, target);  // clears close-on-exec
+        }
+    };
+    redirect(0, streams.in, O_RDONLY);
+    redirect(1, streams.out, O_WRONLY);
+    redirect(2, streams.err, O_WRONLY);
     pid_t pid = -1;
     const int result =
         ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
@@ -130,36 +137,35 @@ Child Child::spawn(const std::string& program, const std::vector<std::string>& a
     return Child(pid);
 }
 
+Child Child::spawn(const std::string& program, const std::vector<std::string>& args, bool quiet) {
+    Streams streams;
+    if (quiet) {
+        streams.out = streams.err = Streams::kDevNull;
+    }
+    return spawnWith(program, args, streams);
+}
+
 Child Child::spawnPiped(const std::string& program, const std::vector<std::string>& args,
                         int* stdoutFd, bool quietStderr) {
     int pipeFds[2];
     if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe2 failed");
     }
-    std::vector<std::string> argvStorage{program};
-    argvStorage.insert(argvStorage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argvStorage) {
-        argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1);  // dup2 clears close-on-exec
+    Streams streams;
+    streams.out = pipeFds[1];
     if (quietStderr) {
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        streams.err = Streams::kDevNull;
     }
-    pid_t pid = -1;
-    const int result =
-        ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipeFds[1]);
-    if (result != 0) {
+    try {
+        Child child = spawnWith(program, args, streams);
+        ::close(pipeFds[1]);
+        *stdoutFd = pipeFds[0];
+        return child;
+    } catch (...) {
         ::close(pipeFds[0]);
-        throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(result));
+        ::close(pipeFds[1]);
+        throw;
     }
-    *stdoutFd = pipeFds[0];
-    return Child(pid);
 }
 
 bool Child::running() {

@@ -57,6 +57,18 @@ class Child {
     static Child spawnPiped(const std::string& program, const std::vector<std::string>& args,
                             int* stdoutFd, bool quietStderr = false);
 
+    /// Where a spawned child's standard streams go.
+    struct Streams {
+        static constexpr int kInherit = -1;
+        static constexpr int kDevNull = -2;
+        int in = kInherit;   ///< kInherit, kDevNull, or an fd of ours to become its stdin
+        int out = kInherit;  ///< likewise for stdout
+        int err = kInherit;  ///< likewise for stderr
+    };
+    /// The one place that starts programs: spawn() and spawnPiped() use it too.
+    static Child spawnWith(const std::string& program, const std::vector<std::string>& args,
+                           const Streams& streams);
+
     pid_t pid() const { return pid_; }
     bool running();
     /// True while the child is stopped by SIGSTOP (state T in /proc/PID/stat). A tracing
