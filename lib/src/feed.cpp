@@ -40,13 +40,6 @@ std::string defaultFeedDirectory() {
 
 }  // namespace
 
-std::uint64_t monotonicNs() {
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ull +
-           static_cast<std::uint64_t>(now.tv_nsec);
-}
-
 Result<void> validateFeedName(std::string_view feed) {
     if (!feed.empty() && feed.front() == '/') {
         if (feed.size() >= sizeof(sockaddr_un{}.sun_path)) {

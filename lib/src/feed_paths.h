@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "shmframe/clock.h"
 #include "shmframe/error.h"
 #include "unique_fd.h"
 
@@ -28,8 +29,5 @@ Result<UniqueFd> connectToWriter(const FeedPaths& paths);
 /// Removes the socket and lock of a writer that died without cleaning up, if its lock
 /// is free. Returns true if it removed them.
 bool removeIfStale(const FeedPaths& paths);
-
-/// CLOCK_MONOTONIC in nanoseconds.
-std::uint64_t monotonicNs();
 
 }  // namespace shmframe

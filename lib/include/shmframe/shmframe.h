@@ -2,8 +2,10 @@
 /// \file shmframe.h \brief Everything of the shmframe library.
 #pragma once
 
+#include "shmframe/clock.h"
 #include "shmframe/error.h"
 #include "shmframe/feed.h"
+#include "shmframe/feed_watch.h"
 #include "shmframe/format.h"
 #include "shmframe/frame_meta.h"
 #include "shmframe/log.h"
