@@ -60,8 +60,8 @@ SlotHolder* slotHolderOf(GstBuffer* buffer) {
     // A shared sub-memory carries no qdata, so a resized view is never taken for a slot.
     auto* holder = static_cast<SlotHolder*>(
         gst_mini_object_get_qdata(GST_MINI_OBJECT_CAST(memory), slotQuark()));
-    if (!holder || !holder->frame.valid() || memory->offset != 0 ||
-        memory->size != holder->frame.bytes().size()) {
+    if (!holder || !holder->holdsSlot() || memory->offset != 0 ||
+        memory->size != holder->slotBytes()) {
         return nullptr;
     }
     return holder;

@@ -498,12 +498,13 @@ GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
     if (holder && holder->owner == &state && holder->poolGeneration == state.poolGeneration) {
         // Retained: upstream may still hold this buffer (a tee, a queue): the slot stays
         // pinned until the buffer comes back to our pool, so nobody sees it rewritten.
-        auto result = state.writer->publishRetained(holder->frame, meta);
+        auto result = state.writer->publishRetained(std::move(holder->frame), meta);
         state.signal->notify();
         if (!result) {
             ++state.drops;
             GST_WARNING_OBJECT(self, "publish failed: %s", result.error().message.c_str());
         } else {
+            holder->retained = std::move(*result);
             ++state.published;
         }
         return GST_FLOW_OK;

@@ -16,7 +16,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "feed_lock.h"
 #include "feed_paths.h"
+#include "reader_link.h"
+#include "shmframe/writer_policy.h"
 
 namespace shmframe {
 namespace {
@@ -88,14 +91,14 @@ Result<std::string> ensureFeedDirectory() {
 }
 
 Result<std::string> socketPathFor(std::string_view feed) {
-    auto paths = resolveFeed(feed, false);
+    auto paths = resolveFeed(feed, FeedDir::DoNotCreate);
     if (!paths) {
         return std::move(paths).error();
     }
     return paths->socket;
 }
 
-Result<FeedPaths> resolveFeed(std::string_view feed, bool createDir) {
+Result<FeedPaths> resolveFeed(std::string_view feed, FeedDir dirMode) {
     if (auto valid = validateFeedName(feed); !valid) {
         return std::move(valid).error();
     }
@@ -112,7 +115,7 @@ Result<FeedPaths> resolveFeed(std::string_view feed, bool createDir) {
         }
         paths.lock = stem + ".lock";
     } else {
-        if (createDir) {
+        if (dirMode == FeedDir::Create) {
             auto dir = ensureFeedDirectory();
             if (!dir) {
                 return std::move(dir).error();
@@ -154,6 +157,18 @@ Result<UniqueFd> connectToWriter(const FeedPaths& paths) {
         return sock;
     }
     const int err = errno;
+    // Something else at the socket's name (connect() says "refused" to a regular file):
+    // say what is there instead of waiting for a writer that cannot come.
+    struct stat info {};
+    if (err == ECONNREFUSED && ::lstat(paths.socket.c_str(), &info) == 0 &&
+        !S_ISSOCK(info.st_mode)) {
+        return Error::make(Errc::ProtocolMismatch,
+                           paths.socket + " is not a socket but " +
+                               (S_ISREG(info.st_mode)   ? "a regular file"
+                                : S_ISDIR(info.st_mode) ? "a directory"
+                                                        : "some other file") +
+                               ": no shmframe writer made it; check the feed name or socket path");
+    }
     const std::string where = "no writer for feed '" + paths.name + "' (looked in " + paths.dir;
     switch (err) {
         case ENOENT:
@@ -178,19 +193,32 @@ Result<UniqueFd> connectToWriter(const FeedPaths& paths) {
     }
 }
 
-bool removeIfStale(const FeedPaths& paths) {
-    UniqueFd lock(::open(paths.lock.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
-    if (!lock) {
-        // No lock file: a socket without one is not ours to judge, unless it is dead.
-        return false;
+Result<FeedInfo> probeFeed(std::string_view feed) {
+    auto paths = resolveFeed(feed, FeedDir::DoNotCreate);
+    if (!paths) {
+        return std::move(paths).error();
     }
-    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-        return false;  // a live writer holds it
+    auto answer = probeWriter(*paths);
+    if (!answer) {
+        return std::move(answer).error();
     }
-    // We hold the lock of a dead writer: nobody can be starting up on it right now.
-    ::unlink(paths.socket.c_str());
-    ::unlink(paths.lock.c_str());
-    return true;
+    const layout::PoolDescription& description = answer->header.description();
+    const layout::PoolHeader& header = answer->header.header();
+    FeedInfo info;
+    info.name = paths->name;
+    info.socketPath = paths->socket;
+    info.format = description.format;
+    info.writerPid = static_cast<pid_t>(description.writerPid);
+    info.slotCount = description.geometry.slotCount;
+    info.leaseLimit = description.leaseLimit;
+    info.generation = description.generation;
+    info.policy = std::string(toString(static_cast<WriterPolicy>(description.policy)));
+    info.published = header.published.load(std::memory_order_relaxed);
+    info.readers = header.readers.load(std::memory_order_relaxed);
+    info.lastPublishNs = header.lastPublishNs.load(std::memory_order_relaxed);
+    info.endOfStream = header.eos.load(std::memory_order_relaxed) != 0;
+    info.poolBytes = answer->welcome.poolSize;
+    return info;
 }
 
 std::vector<FeedInfo> listFeeds() {
@@ -217,8 +245,8 @@ std::vector<FeedInfo> listFeeds() {
         if (info) {
             feeds.push_back(std::move(*info));
         } else if (info.error().code == Errc::NoWriter) {
-            if (auto paths = resolveFeed(name, false)) {
-                removeIfStale(*paths);
+            if (auto paths = resolveFeed(name, FeedDir::DoNotCreate)) {
+                FeedLock::removeIfStale(*paths);
             }
         }
     }

@@ -19,15 +19,14 @@ struct FeedPaths {
     std::string socketFile;  // base name of the socket, for inotify
 };
 
-/// Validates the name and computes the paths; creates the feed dir when \a createDir.
-Result<FeedPaths> resolveFeed(std::string_view feed, bool createDir);
+/// Whether resolveFeed() creates the feed dir (writers, readers that wait) or not.
+enum class FeedDir { Create, DoNotCreate };
+
+/// Validates the name and computes the paths.
+Result<FeedPaths> resolveFeed(std::string_view feed, FeedDir dir);
 
 /// Connects a SOCK_SEQPACKET socket to the writer. NoWriter when nobody listens (the
 /// message says where we looked), PermissionDenied when the OS refuses.
 Result<UniqueFd> connectToWriter(const FeedPaths& paths);
-
-/// Removes the socket and lock of a writer that died without cleaning up, if its lock
-/// is free. Returns true if it removed them.
-bool removeIfStale(const FeedPaths& paths);
 
 }  // namespace shmframe

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The feed watch: inotify on the feed dir plus a rescan timer, both behind one
+// The feed watch: a DirWatch on the feed dir plus a rescan timer, both behind one
 // epoll fd so that callers wait on a single descriptor.
 #include "shmframe/feed_watch.h"
 
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <cerrno>
 #include <map>
 
+#include "dir_watch.h"
 #include "unique_fd.h"
 
 namespace shmframe {
@@ -29,42 +29,14 @@ std::string_view toString(FeedEvent::Kind kind) {
 }
 
 struct FeedWatch::State {
-    std::string dir;
+    explicit State(DirWatch dirWatch) : watch(std::move(dirWatch)) {}
+    DirWatch watch;  // re-armed at every update(): the dir may come and go
     UniqueFd epoll;
-    UniqueFd inotify;
     UniqueFd timer;
-    int watch = -1;
     std::vector<FeedInfo> feeds;
 
-    // (Re)adds the inotify watch; the dir may not exist yet, in which case the
-    // timer's rescans try again.
-    void ensureWatch() {
-        if (watch >= 0) {
-            return;
-        }
-        watch = ::inotify_add_watch(inotify.get(), dir.c_str(),
-                                    IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-                                        IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
-    }
-
     void drain() {
-        alignas(inotify_event) char buffer[4096];
-        while (true) {
-            const ssize_t got = ::read(inotify.get(), buffer, sizeof(buffer));
-            if (got <= 0) {
-                break;
-            }
-            for (ssize_t offset = 0; offset + ssize_t(sizeof(inotify_event)) <= got;) {
-                const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
-                if (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-                    if (watch >= 0 && (event->mask & IN_IGNORED) == 0) {
-                        ::inotify_rm_watch(inotify.get(), watch);
-                    }
-                    watch = -1;
-                }
-                offset += ssize_t(sizeof(inotify_event)) + event->len;
-            }
-        }
+        watch.drain();
         std::uint64_t expirations = 0;
         while (::read(timer.get(), &expirations, sizeof(expirations)) > 0) {
         }
@@ -81,13 +53,15 @@ bool sameWriterAndPool(const FeedInfo& a, const FeedInfo& b) {
 }  // namespace
 
 Result<FeedWatch> FeedWatch::open(const FeedWatchOptions& options) {
-    auto state = std::make_unique<State>();
-    state->dir = feedDirectory();
+    auto watch = DirWatch::create(feedDirectory(), DirWatch::Changes::All);
+    if (!watch) {
+        return std::move(watch).error();
+    }
+    auto state = std::make_unique<State>(std::move(*watch));
     state->epoll = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
-    state->inotify = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     state->timer = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!state->epoll || !state->inotify || !state->timer) {
-        return Error::fromErrno("creating the feed watch's epoll, inotify and timer fds", errno);
+    if (!state->epoll || !state->timer) {
+        return Error::fromErrno("creating the feed watch's epoll and timer fds", errno);
     }
     const auto interval = std::max(options.rescanInterval, std::chrono::milliseconds(10));
     itimerspec spec{};
@@ -97,7 +71,7 @@ Result<FeedWatch> FeedWatch::open(const FeedWatchOptions& options) {
     if (::timerfd_settime(state->timer.get(), 0, &spec, nullptr) != 0) {
         return Error::fromErrno("arming the feed watch's rescan timer", errno);
     }
-    for (int fd : {state->inotify.get(), state->timer.get()}) {
+    for (int fd : {state->watch.fd(), state->timer.get()}) {
         epoll_event event{};
         event.events = EPOLLIN;
         event.data.fd = fd;
@@ -105,7 +79,7 @@ Result<FeedWatch> FeedWatch::open(const FeedWatchOptions& options) {
             return Error::fromErrno("adding to the feed watch's epoll set", errno);
         }
     }
-    state->ensureWatch();
+    state->watch.arm();
     return FeedWatch(std::move(state));
 }
 
@@ -123,12 +97,12 @@ const std::vector<FeedInfo>& FeedWatch::feeds() const noexcept {
 }
 
 const std::string& FeedWatch::directory() const noexcept {
-    return state_->dir;
+    return state_->watch.dir();
 }
 
 std::vector<FeedEvent> FeedWatch::update() {
     state_->drain();
-    state_->ensureWatch();
+    state_->watch.arm();
     std::vector<FeedInfo> now = listFeeds();
 
     std::map<std::string, const FeedInfo*> before;

@@ -11,10 +11,13 @@ namespace shmframe {
 class Mapping final {
   public:
     enum class Access { ReadOnly, ReadWrite };
+    /// Whether every page is mapped now (MAP_POPULATE), so that reading frames never
+    /// page-faults.
+    enum class Prefault { Yes, No };
 
-    /// Maps \a size bytes of \a fd shared; \a prefault maps every page now (MAP_POPULATE)
-    /// so that reading frames never page-faults.
-    static Result<Mapping> map(int fd, std::size_t size, Access access, bool prefault = true);
+    /// Maps \a size bytes of \a fd shared.
+    static Result<Mapping> map(int fd, std::size_t size, Access access,
+                               Prefault prefault = Prefault::Yes);
 
     Mapping() = default;
     Mapping(Mapping&& other) noexcept;

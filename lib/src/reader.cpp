@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,13 +16,12 @@
 #include <cstring>
 #include <thread>
 
+#include "dir_watch.h"
 #include "feed_paths.h"
 #include "futex.h"
-#include "mapping.h"
-#include "memfd.h"
 #include "pool_layout.h"
 #include "protocol.h"
-#include "shmframe/feed.h"
+#include "reader_link.h"
 #include "shmframe/log.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -36,124 +34,18 @@
 namespace shmframe {
 namespace {
 
-constexpr int kHandshakeTimeoutMs = 2000;
 constexpr std::uint64_t kWakeTag = 1;
 constexpr std::uint64_t kSocketTag = 2;
-constexpr std::uint64_t kInotifyTag = 3;
+constexpr std::uint64_t kDirWatchTag = 3;
 constexpr std::uint64_t kSelfWakeTag = 4;
 constexpr std::uint64_t kSpinEventCheckNs = 200'000;  // spin mode looks at the socket this often
 constexpr std::uint64_t kRetryWithoutWatchNs = 250'000'000;
 constexpr std::uint64_t kRetryFailedWriterNs = 1'000'000'000;  // a writer that failed us
 constexpr int kAcquireAttempts = 16;
 
-// Everything of one connection that frames must outlive: the control block (their
-// lease words live there) and the wake-up channel.
-struct ControlView {
-    UniqueFd fd;
-    Mapping mapping;
-    layout::ControlBlock* block = nullptr;
-    std::uint32_t leaseCount = 0;
-    UniqueFd wake;
-    std::shared_ptr<std::atomic<std::uint64_t>> revoked;
-};
-
-// One pool generation mapped read-only, with its validated description.
-struct PoolView {
-    Mapping mapping;
-    layout::PoolDescription description;
-    std::shared_ptr<ControlView> control;
-
-    const layout::PoolHeader& header() const { return layout::header(mapping.data()); }
-    const layout::SlotHeader& slot(std::uint32_t i) const {
-        return layout::slotHeader(mapping.data(), description.geometry, i);
-    }
-    const std::byte* frame(std::uint32_t i) const {
-        const auto& g = description.geometry;
-        return mapping.data() + g.slotDataOffset + i * g.slotDataStride;
-    }
-    const std::byte* userMeta(std::uint32_t i) const {
-        const auto& g = description.geometry;
-        return mapping.data() + g.userMetaOffset + i * g.userMetaStride;
-    }
-    std::uint32_t slotCount() const { return description.geometry.slotCount; }
-};
-
-Result<std::shared_ptr<PoolView>> mapPool(UniqueFd fd, std::uint64_t poolSize,
-                                          std::shared_ptr<ControlView> control) {
-    if (auto sealed = memfd::checkSealed(fd.get(), poolSize, "pool"); !sealed) {
-        return std::move(sealed).error();
-    }
-    auto mapping = Mapping::map(fd.get(), poolSize, Mapping::Access::ReadOnly);
-    if (!mapping) {
-        return std::move(mapping).error();
-    }
-    auto view = std::make_shared<PoolView>();
-    auto description = layout::readHeader(mapping->data(), mapping->size());
-    if (!description) {
-        return std::move(description).error();
-    }
-    view->mapping = std::move(*mapping);
-    view->description = std::move(*description);
-    view->control = std::move(control);
-    return view;
-}
-
-Error refusedError(const protocol::Goodbye& refused) {
-    const std::string text = protocol::textOf(refused.text, sizeof(refused.text));
-    switch (static_cast<protocol::Reason>(refused.reason)) {
-        case protocol::Reason::AccessDenied:
-            return Error::make(Errc::PermissionDenied, "the writer refused us: " + text);
-        case protocol::Reason::VersionMismatch:
-            return Error::make(Errc::ProtocolMismatch, "the writer refused us: " + text);
-        default:
-            return Error::make(Errc::Dropped, "the writer refused us: " + text);
-    }
-}
-
-// Sends Hello and waits for the answer (Welcome or Refused).
-Result<protocol::Message> handshake(int socket, std::uint32_t flags,
-                                    const std::string& clientName) {
-    protocol::Hello hello{};
-    hello.flags = flags;
-    hello.pid = static_cast<std::uint32_t>(::getpid());
-    protocol::copyText(hello.clientName, sizeof(hello.clientName), clientName);
-    const auto packet = protocol::encode(protocol::MessageType::Hello, &hello, sizeof(hello), 0);
-    if (auto sent = protocol::send(socket, packet, {}); !sent) {
-        return Error::make(Errc::NoWriter,
-                           "the writer did not take our Hello: " + sent.error().message);
-    }
-    if (auto ready = protocol::waitReadable(socket, kHandshakeTimeoutMs); !ready) {
-        return Error::make(Errc::Timeout, "the writer did not answer our Hello within " +
-                                              std::to_string(kHandshakeTimeoutMs) + " ms");
-    }
-    auto message = protocol::receive(socket, (flags & protocol::kHelloProbe) != 0);
-    if (!message) {
-        if (message.error().code == Errc::WriterGone) {
-            return Error::make(Errc::NoWriter, "the writer hung up during the handshake");
-        }
-        return std::move(message).error();
-    }
-    if (message->type == protocol::MessageType::Refused) {
-        return refusedError(std::get<protocol::Goodbye>(message->payload));
-    }
-    if (message->type != protocol::MessageType::Welcome) {
-        return Error::make(Errc::BadMessage, "the writer answered Hello with message type " +
-                                                 std::to_string(int(message->type)));
-    }
-    return message;
-}
-
 void signalEventFd(int fd) {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(fd, &one, sizeof(one));
-}
-
-// The wake-up fd must be the read end of a pipe; we make our end non-blocking.
-bool isPipeReadEnd(int fd) {
-    struct stat info {};
-    const int flags = ::fcntl(fd, F_GETFL);
-    return ::fstat(fd, &info) == 0 && S_ISFIFO(info.st_mode) && flags >= 0 &&
-           (flags & O_ACCMODE) == O_RDONLY && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
 void drainPipe(int fd) {
@@ -238,13 +130,14 @@ void Frame::release() noexcept {
     if (leaseWord_) {
         auto* word = static_cast<std::atomic<std::uint64_t>*>(leaseWord_);
         const std::uint64_t held = word->exchange(0, std::memory_order_release);
-        auto* pool = static_cast<PoolView*>(keepAlive_.get());
+        const auto* pool = static_cast<const ReaderPool*>(keepAlive_.get());
         if (held & layout::kLeaseRevoked) {
             pool->control->revoked->fetch_add(1, std::memory_order_relaxed);
         }
         // A lossless writer may be waiting for this slot.
-        if (pool->header().writerWaiting.load(std::memory_order_seq_cst) != 0) {
-            futex::wakeAll(pool->header().writerWaiting);
+        const layout::PoolHeader& header = pool->pool.header();
+        if (header.writerWaiting.load(std::memory_order_seq_cst) != 0) {
+            futex::wakeAll(header.writerWaiting);
         }
         leaseWord_ = nullptr;
     }
@@ -258,19 +151,23 @@ void Frame::release() noexcept {
 // --- Reader ----------------------------------------------------------------------
 
 struct Reader::Impl {
+    Impl(FeedPaths feedPaths, ReaderOptions readerOptions, DirWatch dirWatch)
+        : paths(std::move(feedPaths)),
+          options(std::move(readerOptions)),
+          watch(std::move(dirWatch)) {}
+
     FeedPaths paths;
     ReaderOptions options;
     UniqueFd epollFd;
-    UniqueFd inotifyFd;
     UniqueFd selfWakeFd;  // makes fd() readable when we know there is news
-    int watch = -1;
+    DirWatch watch;       // armed while no writer is there
     std::uint64_t nextRetryNs = 0;
     bool connectDue = true;
 
     UniqueFd socket;
-    std::shared_ptr<ControlView> control;
-    std::shared_ptr<PoolView> pool;
-    std::shared_ptr<PoolView> pendingPool;  // newer generation, taken once the old one is drained
+    std::shared_ptr<ReaderControl> control;
+    std::shared_ptr<const ReaderPool> pool;
+    std::shared_ptr<const ReaderPool> pendingPool;  // newer generation, taken once drained
     std::optional<WriterInfo> writer;
     std::optional<Format> lastFormat;
     bool everConnected = false;
@@ -284,12 +181,13 @@ struct Reader::Impl {
 
     Result<void> connect();
     void disconnect();
-    Result<void> startWatching();
+    void startWatching();
     void stopWatching();
-    bool drainInotify();
+    bool feedDirChanged();
 
     // One look at everything; returns a frame, an event (as Error), or WouldBlock.
-    Result<Frame> step(bool checkEvents);
+    enum class Events { Check, Skip };
+    Result<Frame> step(Events look);
     Result<Frame> handleEvents(const epoll_event* events, int count, bool retired);
     std::atomic<bool> interruptRequested{false};
     std::optional<Frame> takeFrame(Result<void>& failure);
@@ -307,72 +205,22 @@ void Reader::Impl::epollAdd(int fd, std::uint64_t tag) {
 }
 
 Result<void> Reader::Impl::connect() {
-    auto sock = connectToWriter(paths);
-    if (!sock) {
-        if (sock.error().code == Errc::NoWriter) {
-            removeIfStale(paths);  // a writer killed without cleaning up leaves its socket
-        }
-        return std::move(sock).error();
+    const auto mode = options.mode == ReadMode::Sequential ? ReaderLink::Mode::Sequential
+                                                           : ReaderLink::Mode::Latest;
+    auto link = ReaderLink::connect(paths, mode, options.clientName, revoked);
+    if (!link) {
+        return std::move(link).error();
     }
-    const std::uint32_t flags =
-        options.mode == ReadMode::Sequential ? std::uint32_t{protocol::kHelloSequential} : 0u;
-    auto welcomeMessage = handshake(sock->get(), flags, options.clientName);
-    if (!welcomeMessage) {
-        return std::move(welcomeMessage).error();
-    }
-    const auto welcome = std::get<protocol::Welcome>(welcomeMessage->payload);
-    auto& fds = welcomeMessage->fds;
-
-    auto view = std::make_shared<ControlView>();
-    view->revoked = revoked;
-    if (welcome.controlSize != layout::kControlBlockSize) {
-        return Error::make(Errc::BadMessage,
-                           "Welcome field 'controlSize' is " + std::to_string(welcome.controlSize) +
-                               ", expected " + std::to_string(layout::kControlBlockSize));
-    }
-    if (auto sealed = memfd::checkSealed(fds[1].get(), welcome.controlSize, "control block");
-        !sealed) {
-        return std::move(sealed).error();
-    }
-    auto mapping = Mapping::map(fds[1].get(), welcome.controlSize, Mapping::Access::ReadWrite);
-    if (!mapping) {
-        return std::move(mapping).error();
-    }
-    auto leaseCount = layout::readControlBlock(mapping->data(), mapping->size());
-    if (!leaseCount) {
-        return std::move(leaseCount).error();
-    }
-    if (!isPipeReadEnd(fds[2].get())) {
-        return Error::make(Errc::BadMessage,
-                           "the writer's wake-up fd is not the read end of a pipe");
-    }
-    view->fd = std::move(fds[1]);
-    view->mapping = std::move(*mapping);
-    view->block = reinterpret_cast<layout::ControlBlock*>(view->mapping.data());
-    view->leaseCount = *leaseCount;
-    view->wake = std::move(fds[2]);
-
-    auto poolView = mapPool(std::move(fds[0]), welcome.poolSize, view);
-    if (!poolView) {
-        return std::move(poolView).error();
-    }
-    const auto& description = (*poolView)->description;
-    if (description.writerSession != welcome.writerSession ||
-        description.generation != welcome.generation) {
-        return Error::make(Errc::BadPool,
-                           "pool header fields 'writerSession'/'generation' do not "
-                           "match the Welcome message");
-    }
-
     stopWatching();
-    socket = std::move(*sock);
-    control = std::move(view);
-    pool = std::move(*poolView);
+    socket = std::move(link->socket);
+    control = std::move(link->control);
+    pool = std::move(link->pool);
     pendingPool.reset();
     epollAdd(socket.get(), kSocketTag);
     epollAdd(control->wake.get(), kWakeTag);
 
-    const std::uint64_t latest = layout::latestSequence(pool->header().latest.load());
+    const layout::PoolDescription& description = pool->pool.description();
+    const std::uint64_t latest = layout::latestSequence(pool->pool.header().latest.load());
     lastSequence = latest ? latest - 1 : 0;
     lastEosReported = 0;
     state = ReaderState::Connected;
@@ -415,60 +263,33 @@ void Reader::Impl::disconnect() {
     state = ReaderState::WaitingForWriter;
     connectDue = true;
     if (options.reconnect) {
-        [[maybe_unused]] auto watching = startWatching();
+        startWatching();
     }
 }
 
-Result<void> Reader::Impl::startWatching() {
-    if (watch >= 0) {
-        return {};
+void Reader::Impl::startWatching() {
+    if (!watch.arm()) {
+        nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;  // no dir yet: look again later
     }
-    watch = ::inotify_add_watch(inotifyFd.get(), paths.dir.c_str(),
-                                IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_ONLYDIR);
-    if (watch < 0) {
-        nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;
-        return Error::fromErrno("watching " + paths.dir, errno);
-    }
-    return {};
 }
 
 void Reader::Impl::stopWatching() {
-    if (watch >= 0) {
-        ::inotify_rm_watch(inotifyFd.get(), watch);
-        watch = -1;
-    }
-    drainInotify();
+    watch.disarm();
 }
 
-// Returns true when an event may concern our socket.
-bool Reader::Impl::drainInotify() {
-    bool relevant = false;
-    alignas(inotify_event) char buffer[4096];
-    for (;;) {
-        const ssize_t got = ::read(inotifyFd.get(), buffer, sizeof(buffer));
-        if (got <= 0) {
-            return relevant;
-        }
-        for (ssize_t offset = 0; offset + ssize_t(sizeof(inotify_event)) <= got;) {
-            const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
-            const std::string_view name(event->name,
-                                        event->len ? strnlen(event->name, event->len) : 0);
-            if ((event->mask & (IN_Q_OVERFLOW | IN_IGNORED)) || name == paths.socketFile) {
-                relevant = true;
-            }
-            if (event->mask & IN_IGNORED) {
-                watch = -1;  // the folder went away: fall back to a slow retry
-                nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;
-            }
-            offset += sizeof(inotify_event) + event->len;
-        }
+// Returns true when something may have happened to our socket.
+bool Reader::Impl::feedDirChanged() {
+    const DirWatch::Drained drained = watch.drain(paths.socketFile);
+    if (drained.lost) {
+        nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;  // the dir went: a slow retry
     }
+    return drained.relevant;
 }
 
 std::optional<Frame> Reader::Impl::acquire(std::uint32_t slot, std::uint64_t sequence) {
-    const PoolView& view = *pool;
+    const PoolMapping& view = pool->pool;
     const layout::SlotHeader& header = view.slot(slot);
-    const Format& format = view.description.format;
+    const Format& format = view.format();
     Frame frame;
 
     std::atomic<std::uint64_t>* lease = nullptr;
@@ -492,7 +313,7 @@ std::optional<Frame> Reader::Impl::acquire(std::uint32_t slot, std::uint64_t seq
     frame.meta_.publishTimeNs = header.publishTimeNs.load(std::memory_order_relaxed);
     const std::uint32_t userMetaLength =
         std::min(header.userMetaLength.load(std::memory_order_relaxed),
-                 view.description.geometry.userMetaSize);
+                 view.geometry().userMetaSize);
 
     if (lease) {
         frame.data_ = view.frame(slot);
@@ -500,7 +321,7 @@ std::optional<Frame> Reader::Impl::acquire(std::uint32_t slot, std::uint64_t seq
         frame.leaseWord_ = lease;
     } else {
         // Every lease is in use: hand out a private copy, checked seqlock-style.
-        const std::size_t metaBytes = view.description.geometry.userMetaSize;
+        const std::size_t metaBytes = view.geometry().userMetaSize;
         frame.copy_ = std::shared_ptr<std::byte[]>(new std::byte[format.frameSize + metaBytes]);
         std::memcpy(frame.copy_.get(), view.frame(slot), format.frameSize);
         std::memcpy(frame.copy_.get() + format.frameSize, view.userMeta(slot), userMetaLength);
@@ -516,14 +337,14 @@ std::optional<Frame> Reader::Impl::acquire(std::uint32_t slot, std::uint64_t seq
     frame.format_ = &format;
     frame.size_ = format.frameSize;
     frame.userMetaLength_ = userMetaLength;
-    frame.session_ = view.description.writerSession;
-    frame.generation_ = view.description.generation;
+    frame.session_ = view.session();
+    frame.generation_ = view.generation();
     return frame;
 }
 
 std::optional<Frame> Reader::Impl::takeFrame(Result<void>& failure) {
     for (int attempt = 0; attempt < kAcquireAttempts; ++attempt) {
-        const PoolView& view = *pool;
+        const PoolMapping& view = pool->pool;
         const std::uint64_t latest = view.header().latest.load(std::memory_order_acquire);
         const std::uint64_t newest = layout::latestSequence(latest);
         if (latest == 0 || newest <= lastSequence) {
@@ -575,7 +396,7 @@ bool Reader::Impl::hasNews() const {
     if (!pool) {
         return false;
     }
-    const auto& header = pool->header();
+    const auto& header = pool->pool.header();
     const std::uint64_t newest =
         layout::latestSequence(header.latest.load(std::memory_order_seq_cst));
     const std::uint64_t eos = header.eos.load(std::memory_order_seq_cst);
@@ -601,18 +422,13 @@ Result<Frame> Reader::Impl::handleSocket() {
             return error;
         }
         if (message->type == protocol::MessageType::NewPool) {
-            const auto newPool = std::get<protocol::NewPool>(message->payload);
-            auto view = mapPool(std::move(message->fds[0]), newPool.poolSize, control);
-            if (!view || (*view)->description.writerSession != pool->description.writerSession ||
-                (*view)->description.generation != newPool.generation) {
-                Error error =
-                    view ? Error::make(Errc::BadPool, "new pool does not belong to this writer")
-                         : std::move(view).error();
+            auto next = mapNewPool(*message, *pool);
+            if (!next) {
                 disconnect();
                 ++stats.writerGone;
-                return error;
+                return std::move(next).error();
             }
-            pendingPool = std::move(*view);
+            pendingPool = std::move(*next);
             continue;
         }
         if (message->type == protocol::MessageType::Goodbye) {
@@ -629,10 +445,10 @@ Result<Frame> Reader::Impl::handleSocket() {
     }
 }
 
-Result<Frame> Reader::Impl::step(bool checkEvents) {
+Result<Frame> Reader::Impl::step(Events look) {
     if (!pool) {
         // Waiting for a writer: try when the feed dir says something happened.
-        const bool changed = drainInotify();
+        const bool changed = feedDirChanged();
         if (!options.reconnect && everConnected) {
             return Error::make(Errc::NoWriter, "no writer for feed '" + paths.name + "'");
         }
@@ -643,12 +459,12 @@ Result<Frame> Reader::Impl::step(bool checkEvents) {
         connectDue = false;
         nextRetryNs = 0;
         if (auto connected = connect(); !connected) {
-            [[maybe_unused]] auto watching = startWatching();
+            startWatching();
             // The feed dir tells us when a socket appears. Without a watch, or when a
             // socket is there but its writer failed us (hung up in the handshake, did
             // not answer), nothing will: look again a little later.
             struct stat socketInfo {};
-            if (watch < 0) {
+            if (!watch.armed()) {
                 nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;
             } else if (::stat(paths.socket.c_str(), &socketInfo) == 0) {
                 nextRetryNs = monotonicNs() + kRetryFailedWriterNs;
@@ -676,15 +492,15 @@ Result<Frame> Reader::Impl::step(bool checkEvents) {
         if (pendingPool) {
             pool = std::move(pendingPool);
             ++stats.formatChanges;
-            lastFormat = pool->description.format;
+            lastFormat = pool->pool.format();
             if (writer) {
-                writer->generation = pool->description.generation;
+                writer->generation = pool->pool.generation();
             }
             continue;
         }
         break;
     }
-    const std::uint64_t eos = pool->header().eos.load(std::memory_order_acquire);
+    const std::uint64_t eos = pool->pool.header().eos.load(std::memory_order_acquire);
     if ((eos & layout::kEosFlag) && (eos & ~layout::kEosFlag) <= lastSequence &&
         eos != lastEosReported) {
         lastEosReported = eos;
@@ -693,8 +509,8 @@ Result<Frame> Reader::Impl::step(bool checkEvents) {
         return Error::make(Errc::EndOfStream, "end of stream on feed '" + paths.name + "'");
     }
     const bool retired =
-        (pool->header().state.load(std::memory_order_acquire) & layout::kPoolRetired) != 0;
-    if (checkEvents || retired) {
+        (pool->pool.header().state.load(std::memory_order_acquire) & layout::kPoolRetired) != 0;
+    if (look == Events::Check || retired) {
         epoll_event events[4];
         const int count = ::epoll_wait(epollFd.get(), events, 4, 0);
         return handleEvents(events, count > 0 ? count : 0, retired);
@@ -714,8 +530,8 @@ Result<Frame> Reader::Impl::handleEvents(const epoll_event* events, int count, b
             case kSocketTag:
                 socketReady = true;
                 break;
-            case kInotifyTag:
-                if (drainInotify()) {
+            case kDirWatchTag:
+                if (feedDirChanged()) {
                     connectDue = true;  // our socket (re)appeared: step() connects
                 }
                 break;
@@ -737,7 +553,7 @@ Result<Frame> Reader::Impl::handleEvents(const epoll_event* events, int count, b
             return outcome;
         }
         if (pendingPool) {
-            return step(false);
+            return step(Events::Skip);
         }
     }
     return Error::make(Errc::WouldBlock, "no new frame");
@@ -749,24 +565,25 @@ Reader& Reader::operator=(Reader&&) noexcept = default;
 Reader::~Reader() = default;
 
 Result<Reader> Reader::open(std::string_view feed, ReaderOptions options) {
-    auto paths = resolveFeed(feed, options.waitForWriter);
+    auto paths = resolveFeed(feed, options.waitForWriter ? FeedDir::Create : FeedDir::DoNotCreate);
     if (!paths) {
         return std::move(paths).error();
     }
-    auto impl = std::make_unique<Impl>();
-    impl->paths = std::move(*paths);
-    impl->options = std::move(options);
-    impl->epollFd = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
-    impl->inotifyFd = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-    impl->selfWakeFd = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!impl->epollFd || !impl->inotifyFd || !impl->selfWakeFd) {
-        return Error::fromErrno("creating the reader's epoll, inotify and event fds", errno);
+    auto watch = DirWatch::create(paths->dir, DirWatch::Changes::Arrivals);
+    if (!watch) {
+        return std::move(watch).error();
     }
-    impl->epollAdd(impl->inotifyFd.get(), kInotifyTag);
+    auto impl = std::make_unique<Impl>(std::move(*paths), std::move(options), std::move(*watch));
+    impl->epollFd = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+    impl->selfWakeFd = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!impl->epollFd || !impl->selfWakeFd) {
+        return Error::fromErrno("creating the reader's epoll and event fds", errno);
+    }
+    impl->epollAdd(impl->watch.fd(), kDirWatchTag);
     impl->epollAdd(impl->selfWakeFd.get(), kSelfWakeTag);
     // Watch before the first attempt, so that a writer appearing in between is not missed.
     if (impl->options.waitForWriter) {
-        [[maybe_unused]] auto watching = impl->startWatching();
+        impl->startWatching();
     }
     impl->connectDue = false;
     if (auto connected = impl->connect(); !connected) {
@@ -800,7 +617,7 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
         if (checkEvents) {
             lastEventCheck = now;
         }
-        auto outcome = impl.step(checkEvents || !impl.pool);
+        auto outcome = impl.step(checkEvents || !impl.pool ? Impl::Events::Check : Impl::Events::Skip);
         checkEvents = false;
         if (outcome || outcome.error().code != Errc::WouldBlock) {
             return outcome;
@@ -870,7 +687,7 @@ std::optional<Format> Reader::format() const {
     if (!impl_->pool) {
         return std::nullopt;
     }
-    return impl_->pool->description.format;
+    return impl_->pool->pool.format();
 }
 
 ReaderStats Reader::stats() const {
@@ -884,8 +701,9 @@ std::optional<WriterInfo> Reader::writer() const {
         return std::nullopt;
     }
     WriterInfo info = *impl_->writer;
-    info.published = impl_->pool->header().published.load(std::memory_order_relaxed);
-    info.readers = impl_->pool->header().readers.load(std::memory_order_relaxed);
+    const layout::PoolHeader& header = impl_->pool->pool.header();
+    info.published = header.published.load(std::memory_order_relaxed);
+    info.readers = header.readers.load(std::memory_order_relaxed);
     return info;
 }
 
@@ -894,54 +712,6 @@ const std::string& Reader::feedName() const {
 }
 const std::string& Reader::socketPath() const {
     return impl_->paths.socket;
-}
-
-// --- probe -------------------------------------------------------------------------
-
-Result<FeedInfo> probeFeed(std::string_view feed) {
-    auto paths = resolveFeed(feed, false);
-    if (!paths) {
-        return std::move(paths).error();
-    }
-    auto sock = connectToWriter(*paths);
-    if (!sock) {
-        return std::move(sock).error();
-    }
-    auto message = handshake(sock->get(), protocol::kHelloProbe, "probe");
-    if (!message) {
-        return std::move(message).error();
-    }
-    const auto welcome = std::get<protocol::Welcome>(message->payload);
-    const int fd = message->fds[0].get();
-    if (auto sealed = memfd::checkSealed(fd, welcome.poolSize, "pool"); !sealed) {
-        return std::move(sealed).error();
-    }
-    // Only the header is read: map it without pulling in the frames.
-    const std::size_t headerBytes = std::min<std::uint64_t>(welcome.poolSize, layout::kPageSize);
-    auto mapping = Mapping::map(fd, headerBytes, Mapping::Access::ReadOnly, false);
-    if (!mapping) {
-        return std::move(mapping).error();
-    }
-    auto description = layout::readHeader(mapping->data(), welcome.poolSize);
-    if (!description) {
-        return std::move(description).error();
-    }
-    const auto& header = layout::header(mapping->data());
-    FeedInfo info;
-    info.name = paths->name;
-    info.socketPath = paths->socket;
-    info.format = description->format;
-    info.writerPid = static_cast<pid_t>(description->writerPid);
-    info.slotCount = description->geometry.slotCount;
-    info.leaseLimit = description->leaseLimit;
-    info.generation = description->generation;
-    info.policy = std::string(toString(static_cast<WriterPolicy>(description->policy)));
-    info.published = header.published.load(std::memory_order_relaxed);
-    info.readers = header.readers.load(std::memory_order_relaxed);
-    info.lastPublishNs = header.lastPublishNs.load(std::memory_order_relaxed);
-    info.endOfStream = header.eos.load(std::memory_order_relaxed) != 0;
-    info.poolBytes = welcome.poolSize;
-    return info;
 }
 
 }  // namespace shmframe

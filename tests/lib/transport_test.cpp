@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "shmframe/shmframe.h"
@@ -496,14 +497,18 @@ TEST_F(Transport, ARetainedPublishKeepsTheSlotPinnedUntilTheFrameIsDropped) {
     auto kept = writer.loan();
     ASSERT_TRUE(kept);
     fillPattern(kept->bytes(), 1);
-    ASSERT_TRUE(writer.publishRetained(*kept));
-    EXPECT_TRUE(kept->published());
-    EXPECT_FALSE(writer.publishRetained(*kept));  // once only
+    auto retained = writer.publishRetained(std::move(*kept));
+    ASSERT_TRUE(retained) << retained.error().message;
+    EXPECT_TRUE(retained->valid());
+    EXPECT_FALSE(writer.publishRetained(std::move(*kept)));  // once only: the loan moved on
+    // A published frame offers read-only planes only.
+    static_assert(std::is_same_v<decltype(retained->plane(0)), std::span<const std::byte>>);
+    static_assert(std::is_same_v<decltype(retained->bytes()), std::span<const std::byte>>);
     // Many publishes later the retained frame is still intact: its slot was never reused.
     for (std::uint64_t i = 2; i <= 20; ++i) {
         publish(writer, i);
     }
-    EXPECT_TRUE(hasPattern(kept->bytes(), 1));
+    EXPECT_TRUE(hasPattern(retained->bytes(), 1));
     auto frame = reader.next(1s);
     ASSERT_TRUE(frame);
     EXPECT_EQ(frame->meta().sequence, 20u);
@@ -511,7 +516,7 @@ TEST_F(Transport, ARetainedPublishKeepsTheSlotPinnedUntilTheFrameIsDropped) {
     auto a = writer.loan();
     ASSERT_TRUE(a);
     EXPECT_FALSE(writer.loan());
-    kept = Error::make(Errc::InvalidArgument, "dropped");
+    retained = Error::make(Errc::InvalidArgument, "dropped");
     EXPECT_TRUE(writer.loan());
 }
 

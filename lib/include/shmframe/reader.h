@@ -35,7 +35,7 @@
 #include "shmframe/error.h"
 #include "shmframe/format.h"
 #include "shmframe/frame_meta.h"
-#include "shmframe/writer.h"
+#include "shmframe/writer_policy.h"
 
 namespace shmframe {
 
@@ -137,7 +137,7 @@ class Frame {
   private:
     friend class Reader;
     struct Lease;
-    std::shared_ptr<void> keepAlive_;    // the pool mapping and control block
+    std::shared_ptr<const void> keepAlive_;    // the pool mapping and control block
     std::shared_ptr<std::byte[]> copy_;  // set for private copies
     const Format* format_ = nullptr;
     const std::byte* data_ = nullptr;

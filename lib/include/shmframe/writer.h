@@ -4,9 +4,12 @@
  * \brief The writing side of a feed: a pool of frame slots in sealed shared memory.
  *
  * \code
- * auto writer = shmframe::Writer::create("cam0", *shmframe::Format::make(PixelFormat::RGBA, 1280,
- * 720)); auto frame = writer->loan();           // a writable slot fill(frame->plane(0)); // write
- * pixels in place writer->publish(std::move(*frame), {.pts = pts}); \endcode
+ * auto format = shmframe::Format::make(shmframe::PixelFormat::RGBA, 1280, 720);
+ * auto writer = shmframe::Writer::create("cam0", *format);
+ * auto frame = writer->loan();                       // a writable slot
+ * fill(frame->plane(0));                             // write pixels in place
+ * writer->publish(std::move(*frame), {.pts = pts});  // readers see it from now on
+ * \endcode
  *
  * A Writer and its LoanedFrames may be used from several threads; loan() and
  * publish() of one writer are serialised internally.
@@ -29,20 +32,9 @@
 #include "shmframe/error.h"
 #include "shmframe/format.h"
 #include "shmframe/frame_meta.h"
+#include "shmframe/writer_policy.h"
 
 namespace shmframe {
-
-/// \brief How the writer treats readers that fall behind.
-enum class WriterPolicy : std::uint32_t {
-    /// No reader ever delays the writer; slow readers skip frames (default).
-    NeverBlock = 0,
-    /// The writer waits for sequential readers to consume each frame, up to
-    /// WriterOptions::losslessTimeout, then drops the laggard with a logged reason.
-    Lossless = 1,
-};
-
-std::string_view toString(WriterPolicy policy);
-std::optional<WriterPolicy> writerPolicyFromString(std::string_view name);
 
 /// \brief Who may read a feed. Same uid only by default; root may always read.
 struct AccessPolicy {
@@ -51,7 +43,10 @@ struct AccessPolicy {
     std::vector<gid_t> allowedGids;  ///< peers whose primary gid is listed are allowed
     /// \brief Parses "uid" | "any" | "uid:1000,1001" | "gid:44".
     static Result<AccessPolicy> parse(std::string_view text);
+    /// \brief The policy as parse() reads it ("uid", "any", "uid uid:1000").
     std::string describe() const;
+    /// \brief Whether a peer with \a uid and primary \a gid may read.
+    bool allows(uid_t uid, gid_t gid) const;
 };
 
 /// \brief Something that happened to a reader of this writer.
@@ -106,8 +101,6 @@ class LoanedFrame {
 
     /// \brief True while it holds a slot.
     bool valid() const { return data_ != nullptr; }
-    /// \brief True once published with Writer::publishRetained().
-    bool published() const { return published_; }
     const Format& format() const { return *format_; }
     /// \brief Bytes of plane \a index (empty span for an index past the format's planes).
     std::span<std::byte> plane(std::uint32_t index) const;
@@ -121,6 +114,7 @@ class LoanedFrame {
 
   private:
     friend class Writer;
+    friend class RetainedFrame;
     std::shared_ptr<void> writer_;  // the Writer::Impl the slot goes back to
     std::shared_ptr<void> pool_;    // keeps this pool generation mapped
     const Format* format_ = nullptr;
@@ -129,10 +123,34 @@ class LoanedFrame {
     std::byte* userMeta_ = nullptr;
     std::uint32_t userMetaSize_ = 0;
     std::uint32_t userMetaLength_ = 0;
-    bool published_ = false;  // by publishRetained(): still on loan, not to be published again
     std::uint32_t slot_ = 0;
     std::uint32_t generation_ = 0;
     void release() noexcept;
+};
+
+/**
+ * \brief A frame published with Writer::publishRetained() whose slot stays on loan
+ * until it is destroyed. Readers are looking at it, so it offers read-only planes
+ * only, and it cannot be published again. Move-only.
+ */
+class RetainedFrame {
+  public:
+    RetainedFrame() = default;
+    RetainedFrame(RetainedFrame&&) noexcept = default;
+    RetainedFrame& operator=(RetainedFrame&&) noexcept = default;
+
+    /// \brief True while it holds its slot.
+    bool valid() const { return loan_.valid(); }
+    const Format& format() const { return loan_.format(); }
+    /// \brief Bytes of plane \a index (empty span for an index past the format's planes).
+    std::span<const std::byte> plane(std::uint32_t index) const;
+    /// \brief The whole frame (all planes and padding).
+    std::span<const std::byte> bytes() const { return loan_.bytes(); }
+    std::uint32_t slotIndex() const { return loan_.slotIndex(); }
+
+  private:
+    friend class Writer;
+    LoanedFrame loan_;
 };
 
 /// \brief The writer of one feed. Move-only; destroying it ends the feed cleanly.
@@ -165,12 +183,13 @@ class Writer {
     Result<void> publish(LoanedFrame&& frame, const FrameMeta& meta = {});
 
     /**
-     * \brief Publishes \a frame but keeps its slot on loan until \a frame is destroyed,
-     * for frames other code still references after publication (a GstBuffer that a
-     * tee also holds): the writer does not reuse the slot before then. Do not write to
-     * the frame after publishing it: readers are looking at it.
+     * \brief Publishes \a frame but keeps its slot on loan until the returned
+     * RetainedFrame is destroyed, for frames other code still references after
+     * publication (a GstBuffer that a tee also holds): the writer does not reuse the
+     * slot before then. The RetainedFrame offers read-only planes: readers are
+     * looking at it. On error \a frame is left as it was.
      */
-    Result<void> publishRetained(LoanedFrame& frame, const FrameMeta& meta = {});
+    Result<RetainedFrame> publishRetained(LoanedFrame&& frame, const FrameMeta& meta = {});
 
     /// \brief Copies \a data (a frame in this writer's layout) into a slot and publishes it.
     Result<void> publishCopy(std::span<const std::byte> data, const FrameMeta& meta = {});
@@ -198,7 +217,8 @@ class Writer {
     friend class LoanedFrame;
     struct Impl;
     explicit Writer(std::shared_ptr<Impl> impl);
-    Result<void> publishFrame(LoanedFrame& frame, const FrameMeta& meta, bool keepLoan);
+    enum class Retention { ReturnSlot, KeepSlot };
+    Result<void> publishFrame(LoanedFrame& frame, const FrameMeta& meta, Retention retention);
     std::shared_ptr<Impl> impl_;
 };
 

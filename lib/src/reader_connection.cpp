@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "reader_connection.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "memfd.h"
+
+namespace shmframe {
+
+ReaderConnection::ReaderConnection(std::uint32_t id, UniqueFd socket, const ucred& credentials,
+                                   std::uint64_t helloDeadlineNs)
+    : id_(id),
+      socket_(std::move(socket)),
+      pid_(credentials.pid),
+      uid_(credentials.uid),
+      gid_(credentials.gid),
+      helloDeadlineNs_(helloDeadlineNs) {}
+
+void ReaderConnection::greeted(const protocol::Hello& hello) {
+    name_ = protocol::textOf(hello.clientName, sizeof(hello.clientName));
+    sequential_ = (hello.flags & protocol::kHelloSequential) != 0;
+}
+
+Result<void> ReaderConnection::setUp(std::uint32_t leaseLimit, std::uint64_t consumed) {
+    auto controlFd = memfd::create("shmframe-reader", layout::kControlBlockSize);
+    if (!controlFd) {
+        return std::move(controlFd).error();
+    }
+    auto control =
+        Mapping::map(controlFd->get(), layout::kControlBlockSize, Mapping::Access::ReadWrite);
+    if (!control) {
+        return std::move(control).error();
+    }
+    if (auto sealed = memfd::seal(controlFd->get()); !sealed) {
+        return std::move(sealed).error();
+    }
+    int pipeEnds[2] = {-1, -1};
+    if (::pipe2(pipeEnds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        return Error::fromErrno("pipe2", errno);
+    }
+    wakeReadEnd_ = UniqueFd(pipeEnds[0]);
+    wake_ = UniqueFd(pipeEnds[1]);
+    controlFd_ = std::move(*controlFd);
+    control_ = std::move(*control);
+    block_ = reinterpret_cast<layout::ControlBlock*>(control_.data());
+    block_->magic = layout::kControlMagic;
+    block_->layoutVersion = layout::kLayoutVersion;
+    block_->leaseCount = leaseLimit;
+    block_->readerId = id_;
+    leaseCount_ = leaseLimit;
+    block_->consumed.store(consumed, std::memory_order_seq_cst);
+    return {};
+}
+
+bool ReaderConnection::holdsLease(std::uint64_t sequence) const {
+    for (std::uint32_t i = 0; i < leaseCount_; ++i) {
+        if (block_->leases[i].load(std::memory_order_seq_cst) == sequence) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::uint32_t ReaderConnection::revokeLease(std::uint64_t sequence) {
+    std::uint32_t revoked = 0;
+    for (std::uint32_t i = 0; i < leaseCount_; ++i) {
+        std::uint64_t expected = sequence;
+        if (block_->leases[i].compare_exchange_strong(expected,
+                                                      sequence | layout::kLeaseRevoked)) {
+            ++revoked;
+        }
+    }
+    return revoked;
+}
+
+std::uint64_t ReaderConnection::consumed() const {
+    return block_->consumed.load();
+}
+
+void ReaderConnection::wake(WakeWhen when) {
+    // Cheap check first: most readers are busy, not asleep.
+    if (when == WakeWhen::Always || (block_->wantWake.load(std::memory_order_seq_cst) != 0 &&
+                                     block_->wantWake.exchange(0) != 0)) {
+        // Our write end is our own open file description, made O_NONBLOCK by us: no
+        // reader can make this block (a full pipe just means wake-ups are pending), and
+        // since we keep a read end open too, a dead reader never means SIGPIPE.
+        const char byte = 1;
+        [[maybe_unused]] auto written = ::write(wake_.get(), &byte, 1);
+    }
+}
+
+Result<void> ReaderConnection::send(std::span<const std::byte> packet, std::span<const int> fds) {
+    return protocol::send(socket_.get(), packet, fds);
+}
+
+void ReaderConnection::sendRefused(protocol::Reason reason, const std::string& text) {
+    protocol::Refused refused{};
+    refused.reason = static_cast<std::uint32_t>(reason);
+    protocol::copyText(refused.text, sizeof(refused.text), text);
+    [[maybe_unused]] auto sent = send(
+        protocol::encode(protocol::MessageType::Refused, &refused, sizeof(refused), 0));
+}
+
+void ReaderConnection::sendGoodbye(protocol::Reason reason, const std::string& text) {
+    protocol::Goodbye goodbye{};
+    goodbye.reason = static_cast<std::uint32_t>(reason);
+    protocol::copyText(goodbye.text, sizeof(goodbye.text), text);
+    [[maybe_unused]] auto sent = send(
+        protocol::encode(protocol::MessageType::Goodbye, &goodbye, sizeof(goodbye), 0));
+}
+
+ReaderConnection::Input ReaderConnection::readInput(std::string& why) {
+    auto message = protocol::receive(socket_.get());
+    if (!message && message.error().code == Errc::WouldBlock) {
+        return Input::Nothing;
+    }
+    if (!message && message.error().code == Errc::WriterGone) {
+        return Input::HungUp;
+    }
+    // Readers send nothing after Hello: anything else is a broken or hostile peer.
+    why = message ? "sent an unexpected message after Hello"
+                  : "sent garbage: " + message.error().message;
+    return Input::Misbehaved;
+}
+
+}  // namespace shmframe

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The writer's side of one connected reader: its socket and credentials, and once its
+// Hello is answered its control block (lease words, wake-up flag, progress) and the
+// write end of its wake-up pipe. The writer only ever compares the lease words with
+// slot sequences; nothing the reader writes there is used as an index.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "mapping.h"
+#include "pool_layout.h"
+#include "protocol.h"
+#include "shmframe/error.h"
+#include "unique_fd.h"
+
+namespace shmframe {
+
+class ReaderConnection final {
+  public:
+    /// What a reader sent after its Hello (readers send nothing more).
+    enum class Input { Nothing, HungUp, Misbehaved };
+
+    ReaderConnection(std::uint32_t id, UniqueFd socket, const ucred& credentials,
+                     std::uint64_t helloDeadlineNs);
+
+    std::uint32_t id() const { return id_; }
+    int socket() const { return socket_.get(); }
+    pid_t pid() const { return pid_; }
+    uid_t uid() const { return uid_; }
+    gid_t gid() const { return gid_; }
+    std::uint64_t helloDeadlineNs() const { return helloDeadlineNs_; }
+
+    /// Takes what the Hello says about the reader.
+    void greeted(const protocol::Hello& hello);
+    const std::string& name() const { return name_; }
+    bool sequential() const { return sequential_; }
+
+    /// Creates the reader's sealed control block and its wake-up pipe; \a consumed is
+    /// where a sequential reader starts.
+    Result<void> setUp(std::uint32_t leaseLimit, std::uint64_t consumed);
+    int controlFd() const { return controlFd_.get(); }
+    int wakeReadEnd() const { return wakeReadEnd_.get(); }
+
+    /// Whether one of the reader's lease words holds \a sequence.
+    bool holdsLease(std::uint64_t sequence) const;
+    /// Marks every lease word holding \a sequence revoked; returns how many.
+    std::uint32_t revokeLease(std::uint64_t sequence);
+    /// The last frame a sequential reader consumed.
+    std::uint64_t consumed() const;
+
+    /// Wakes the reader if it asked to be (or always, \a always): one byte into its
+    /// pipe, never blocking.
+    enum class WakeWhen { Asked, Always };
+    void wake(WakeWhen when);
+
+    /// Sends a packet without blocking.
+    Result<void> send(std::span<const std::byte> packet, std::span<const int> fds = {});
+    /// Sends Refused (during the handshake) or Goodbye (afterwards) with \a text.
+    void sendRefused(protocol::Reason reason, const std::string& text);
+    void sendGoodbye(protocol::Reason reason, const std::string& text);
+
+    /// Reads what arrived on the socket after the Hello; \a why says what was wrong.
+    Input readInput(std::string& why);
+
+  private:
+    std::uint32_t id_;
+    UniqueFd socket_;
+    pid_t pid_;
+    uid_t uid_;
+    gid_t gid_;
+    std::uint64_t helloDeadlineNs_;
+    std::string name_;
+    bool sequential_ = false;
+
+    UniqueFd controlFd_;
+    Mapping control_;
+    layout::ControlBlock* block_ = nullptr;
+    std::uint32_t leaseCount_ = 0;  // our copy: the reader cannot change it
+    UniqueFd wake_;                 // write end of the reader's wake-up pipe
+    UniqueFd wakeReadEnd_;          // our copy of the read end (see wake())
+};
+
+}  // namespace shmframe

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The reader's link to a writer: connecting to the feed's socket, the Hello/Welcome
+// handshake, and checking everything the writer hands over (the control block, the
+// wake-up pipe, the pool) before a reader uses any of it. A probe is the same
+// handshake, answered with the pool alone.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "feed_paths.h"
+#include "mapping.h"
+#include "pool_layout.h"
+#include "pool_mapping.h"
+#include "protocol.h"
+#include "shmframe/error.h"
+#include "unique_fd.h"
+
+namespace shmframe {
+
+/// The reader's control block and wake-up pipe: what its frames' leases live in.
+struct ReaderControl {
+    UniqueFd fd;
+    Mapping mapping;
+    layout::ControlBlock* block = nullptr;
+    std::uint32_t leaseCount = 0;
+    UniqueFd wake;  // read end of the wake-up pipe
+    std::shared_ptr<std::atomic<std::uint64_t>> revoked;  // counted as frames let go
+};
+
+/// One pool generation as a reader holds it: read-only, with the control block its
+/// leases are in. Frames keep it alive.
+struct ReaderPool {
+    PoolMapping pool;
+    std::shared_ptr<ReaderControl> control;
+};
+
+/// A connection made and checked.
+struct ReaderLink {
+    /// How the reader reads: the writer needs to know whether to wait for it.
+    enum class Mode { Latest, Sequential };
+
+    /**
+     * Connects to the feed's writer and takes its Welcome: NoWriter when nobody
+     * listens (a dead writer's files are removed on the way), Timeout, PermissionDenied,
+     * ProtocolMismatch, BadMessage or BadPool naming what was wrong.
+     */
+    static Result<ReaderLink> connect(const FeedPaths& paths, Mode mode,
+                                      const std::string& clientName,
+                                      std::shared_ptr<std::atomic<std::uint64_t>> revoked);
+
+    UniqueFd socket;
+    std::shared_ptr<ReaderControl> control;
+    std::shared_ptr<const ReaderPool> pool;
+};
+
+/// Maps the pool a NewPool message brought; BadPool unless it is this writer's.
+Result<std::shared_ptr<const ReaderPool>> mapNewPool(protocol::Message& message,
+                                                     const ReaderPool& current);
+
+/// What a probe learns: the Welcome and the pool's header (mapped alone).
+struct ProbeAnswer {
+    protocol::Welcome welcome{};
+    PoolMapping header;
+};
+
+/// Connects as a probe: not counted as a reader, answered with the pool only.
+Result<ProbeAnswer> probeWriter(const FeedPaths& paths);
+
+}  // namespace shmframe
