@@ -33,7 +33,7 @@ namespace shmframe::layout {
 
 inline constexpr std::uint64_t kPoolMagic = 0x454d4152464d4853ull;  // "SHMFRAME"
 inline constexpr std::uint32_t kControlMagic = 0x4c544346;          // "FCTL"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 1;  // pinned below: sizes and offsets
 inline constexpr std::uint64_t kPageSize = 4096;
 inline constexpr std::uint32_t kMinSlots = 3;  // latest + one being written + one spare
 inline constexpr std::uint32_t kMaxSlots = 64;
@@ -143,6 +143,69 @@ static_assert(sizeof(std::atomic<std::uint64_t>) == 8);
 static_assert(sizeof(SlotHeader) == 64);
 static_assert(sizeof(ControlBlock) <= kControlBlockSize);
 static_assert(kMaxSlots < (1u << kLatestSlotBits));
+
+// The shared layout, pinned: the size and the offset of every field of everything
+// that lives in shared memory. An edit that moves any of them must come with a new
+// kLayoutVersion (and these numbers), never silently.
+static_assert(kLayoutVersion == 1, "update the pinned layout below with the version");
+static_assert(sizeof(PlaneLayout) == 24);
+static_assert(offsetof(PlaneLayout, offset) == 0);
+static_assert(offsetof(PlaneLayout, size) == 8);
+static_assert(offsetof(PlaneLayout, stride) == 16);
+static_assert(offsetof(PlaneLayout, reserved) == 20);
+static_assert(sizeof(FormatLayout) == 1160);
+static_assert(offsetof(FormatLayout, pixelFormat) == 0);
+static_assert(offsetof(FormatLayout, width) == 4);
+static_assert(offsetof(FormatLayout, height) == 8);
+static_assert(offsetof(FormatLayout, planeCount) == 12);
+static_assert(offsetof(FormatLayout, frameRateNum) == 16);
+static_assert(offsetof(FormatLayout, frameRateDen) == 20);
+static_assert(offsetof(FormatLayout, frameSize) == 24);
+static_assert(offsetof(FormatLayout, planes) == 32);
+static_assert(offsetof(FormatLayout, capsLength) == 128);
+static_assert(offsetof(FormatLayout, reserved) == 132);
+static_assert(offsetof(FormatLayout, caps) == 136);
+static_assert(sizeof(PoolHeader) == 1408);
+static_assert(offsetof(PoolHeader, magic) == 0);
+static_assert(offsetof(PoolHeader, layoutVersion) == 8);
+static_assert(offsetof(PoolHeader, headerSize) == 12);
+static_assert(offsetof(PoolHeader, poolSize) == 16);
+static_assert(offsetof(PoolHeader, writerSession) == 24);
+static_assert(offsetof(PoolHeader, writerPid) == 32);
+static_assert(offsetof(PoolHeader, generation) == 36);
+static_assert(offsetof(PoolHeader, slotCount) == 40);
+static_assert(offsetof(PoolHeader, leaseLimit) == 44);
+static_assert(offsetof(PoolHeader, policy) == 48);
+static_assert(offsetof(PoolHeader, userMetaSize) == 52);
+static_assert(offsetof(PoolHeader, slotTableOffset) == 56);
+static_assert(offsetof(PoolHeader, userMetaOffset) == 64);
+static_assert(offsetof(PoolHeader, userMetaStride) == 72);
+static_assert(offsetof(PoolHeader, slotDataOffset) == 80);
+static_assert(offsetof(PoolHeader, slotDataStride) == 88);
+static_assert(offsetof(PoolHeader, format) == 96);
+static_assert(offsetof(PoolHeader, latest) == 1280);
+static_assert(offsetof(PoolHeader, eos) == 1288);
+static_assert(offsetof(PoolHeader, state) == 1296);
+static_assert(offsetof(PoolHeader, readers) == 1300);
+static_assert(offsetof(PoolHeader, published) == 1304);
+static_assert(offsetof(PoolHeader, lastPublishNs) == 1312);
+static_assert(offsetof(PoolHeader, writerWaiting) == 1344);
+static_assert(sizeof(SlotHeader) == 64);
+static_assert(offsetof(SlotHeader, sequence) == 0);
+static_assert(offsetof(SlotHeader, pts) == 8);
+static_assert(offsetof(SlotHeader, dts) == 16);
+static_assert(offsetof(SlotHeader, duration) == 24);
+static_assert(offsetof(SlotHeader, publishTimeNs) == 32);
+static_assert(offsetof(SlotHeader, flags) == 40);
+static_assert(offsetof(SlotHeader, userMetaLength) == 44);
+static_assert(sizeof(ControlBlock) == 320);
+static_assert(offsetof(ControlBlock, magic) == 0);
+static_assert(offsetof(ControlBlock, layoutVersion) == 4);
+static_assert(offsetof(ControlBlock, leaseCount) == 8);
+static_assert(offsetof(ControlBlock, readerId) == 12);
+static_assert(offsetof(ControlBlock, wantWake) == 64);
+static_assert(offsetof(ControlBlock, consumed) == 128);
+static_assert(offsetof(ControlBlock, leases) == 192);
 
 /// Where everything of a pool lies: computed by the writer, re-checked by readers.
 struct PoolGeometry {

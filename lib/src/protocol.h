@@ -7,7 +7,7 @@
 //
 //   reader -> writer   Hello      {flags, pid, clientName}
 //   writer -> reader   Welcome    {session, readerId, generation, sizes} + fds
-//                                 [pool (read-only), control block, wake socket]
+//                                 [pool (read-only), control block, wake-up pipe read end]
 //                                 (a probe gets the pool fd only)
 //   writer -> reader   NewPool    {generation, poolSize} + fd [pool]
 //   writer -> reader   Goodbye    {reason, text}  (then hang-up)

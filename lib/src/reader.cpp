@@ -22,6 +22,7 @@
 #include "pool_layout.h"
 #include "protocol.h"
 #include "reader_link.h"
+#include "slot_lease.h"
 #include "shmframe/log.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -82,72 +83,6 @@ std::string_view toString(ReaderState state) {
     return "unknown";
 }
 
-// --- Frame -----------------------------------------------------------------------
-
-Frame::Frame(Frame&& other) noexcept {
-    *this = std::move(other);
-}
-
-Frame& Frame::operator=(Frame&& other) noexcept {
-    if (this != &other) {
-        release();
-        keepAlive_ = std::move(other.keepAlive_);
-        copy_ = std::move(other.copy_);
-        format_ = std::exchange(other.format_, nullptr);
-        data_ = std::exchange(other.data_, nullptr);
-        size_ = std::exchange(other.size_, 0);
-        userMeta_ = std::exchange(other.userMeta_, nullptr);
-        userMetaLength_ = std::exchange(other.userMetaLength_, 0);
-        meta_ = other.meta_;
-        leaseWord_ = std::exchange(other.leaseWord_, nullptr);
-        session_ = other.session_;
-        generation_ = other.generation_;
-    }
-    return *this;
-}
-
-Frame::~Frame() {
-    release();
-}
-
-std::span<const std::byte> Frame::plane(std::uint32_t index) const {
-    if (!data_ || index >= format_->planeCount) {
-        return {};
-    }
-    const Plane& plane = format_->planes[index];
-    return {data_ + plane.offset, static_cast<std::size_t>(plane.size)};
-}
-
-bool Frame::leaseIntact() const {
-    if (!leaseWord_) {
-        return data_ != nullptr;
-    }
-    return static_cast<std::atomic<std::uint64_t>*>(leaseWord_)->load(std::memory_order_seq_cst) ==
-           meta_.sequence;
-}
-
-void Frame::release() noexcept {
-    if (leaseWord_) {
-        auto* word = static_cast<std::atomic<std::uint64_t>*>(leaseWord_);
-        const std::uint64_t held = word->exchange(0, std::memory_order_release);
-        const auto* pool = static_cast<const ReaderPool*>(keepAlive_.get());
-        if (held & layout::kLeaseRevoked) {
-            pool->control->revoked->fetch_add(1, std::memory_order_relaxed);
-        }
-        // A lossless writer may be waiting for this slot.
-        const layout::PoolHeader& header = pool->pool.header();
-        if (header.writerWaiting.load(std::memory_order_seq_cst) != 0) {
-            futex::wakeAll(header.writerWaiting);
-        }
-        leaseWord_ = nullptr;
-    }
-    keepAlive_.reset();
-    copy_.reset();
-    data_ = nullptr;
-    userMeta_ = nullptr;
-    format_ = nullptr;
-}
-
 // --- Reader ----------------------------------------------------------------------
 
 struct Reader::Impl {
@@ -191,7 +126,6 @@ struct Reader::Impl {
     Result<Frame> handleEvents(const epoll_event* events, int count, bool retired);
     std::atomic<bool> interruptRequested{false};
     std::optional<Frame> takeFrame(Result<void>& failure);
-    std::optional<Frame> acquire(std::uint32_t slot, std::uint64_t sequence);
     Result<Frame> handleSocket();
     bool hasNews() const;
     void epollAdd(int fd, std::uint64_t tag);
@@ -286,105 +220,46 @@ bool Reader::Impl::feedDirChanged() {
     return drained.relevant;
 }
 
-std::optional<Frame> Reader::Impl::acquire(std::uint32_t slot, std::uint64_t sequence) {
-    const PoolMapping& view = pool->pool;
-    const layout::SlotHeader& header = view.slot(slot);
-    const Format& format = view.format();
-    Frame frame;
-
-    std::atomic<std::uint64_t>* lease = nullptr;
-    for (std::uint32_t i = 0; i < control->leaseCount; ++i) {
-        std::uint64_t expected = 0;
-        if (control->block->leases[i].compare_exchange_strong(expected, sequence,
-                                                              std::memory_order_seq_cst)) {
-            lease = &control->block->leases[i];
-            break;
-        }
-    }
-    if (lease && header.sequence.load(std::memory_order_seq_cst) != sequence) {
-        lease->store(0, std::memory_order_release);  // the writer is rewriting it: try again
-        return std::nullopt;
-    }
-    frame.meta_.sequence = sequence;
-    frame.meta_.pts = header.pts.load(std::memory_order_relaxed);
-    frame.meta_.dts = header.dts.load(std::memory_order_relaxed);
-    frame.meta_.duration = header.duration.load(std::memory_order_relaxed);
-    frame.meta_.flags = header.flags.load(std::memory_order_relaxed);
-    frame.meta_.publishTimeNs = header.publishTimeNs.load(std::memory_order_relaxed);
-    const std::uint32_t userMetaLength =
-        std::min(header.userMetaLength.load(std::memory_order_relaxed),
-                 view.geometry().userMetaSize);
-
-    if (lease) {
-        frame.data_ = view.frame(slot);
-        frame.userMeta_ = view.userMeta(slot);
-        frame.leaseWord_ = lease;
-    } else {
-        // Every lease is in use: hand out a private copy, checked seqlock-style.
-        const std::size_t metaBytes = view.geometry().userMetaSize;
-        frame.copy_ = std::shared_ptr<std::byte[]>(new std::byte[format.frameSize + metaBytes]);
-        std::memcpy(frame.copy_.get(), view.frame(slot), format.frameSize);
-        std::memcpy(frame.copy_.get() + format.frameSize, view.userMeta(slot), userMetaLength);
-        std::atomic_thread_fence(std::memory_order_acquire);
-        if (header.sequence.load(std::memory_order_relaxed) != sequence) {
-            return std::nullopt;
-        }
-        frame.data_ = frame.copy_.get();
-        frame.userMeta_ = frame.copy_.get() + format.frameSize;
-        ++stats.copies;
-    }
-    frame.keepAlive_ = pool;
-    frame.format_ = &format;
-    frame.size_ = format.frameSize;
-    frame.userMetaLength_ = userMetaLength;
-    frame.session_ = view.session();
-    frame.generation_ = view.generation();
-    return frame;
-}
-
 std::optional<Frame> Reader::Impl::takeFrame(Result<void>& failure) {
+    const PickOrder order =
+        options.mode == ReadMode::Sequential ? PickOrder::Oldest : PickOrder::Newest;
     for (int attempt = 0; attempt < kAcquireAttempts; ++attempt) {
-        const PoolMapping& view = pool->pool;
-        const std::uint64_t latest = view.header().latest.load(std::memory_order_acquire);
-        const std::uint64_t newest = layout::latestSequence(latest);
-        if (latest == 0 || newest <= lastSequence) {
+        auto pick = pickFrame(pool->pool, order, lastSequence);
+        if (!pick || !*pick) {
+            failure = pick ? Result<void>() : Result<void>(std::move(pick).error());
             return std::nullopt;
         }
-        if (layout::latestSlot(latest) >= view.slotCount()) {
-            failure = Error::make(Errc::BadPool, "pool header field 'latest' names slot " +
-                                                     std::to_string(layout::latestSlot(latest)) +
-                                                     " of " + std::to_string(view.slotCount()));
-            return std::nullopt;
-        }
-        std::uint32_t slot = layout::latestSlot(latest);
-        std::uint64_t sequence = newest;
-        if (options.mode == ReadMode::Sequential && newest != lastSequence + 1) {
-            // The oldest frame we have not seen that is still in the pool.
-            std::uint64_t oldest = UINT64_MAX;
-            for (std::uint32_t i = 0; i < view.slotCount(); ++i) {
-                const std::uint64_t s = view.slot(i).sequence.load(std::memory_order_acquire);
-                if (s > lastSequence && s < oldest && s <= newest) {
-                    oldest = s;
-                    slot = i;
-                }
-            }
-            if (oldest != UINT64_MAX) {
-                sequence = oldest;
-            }
-        }
-        auto frame = acquire(slot, sequence);
-        if (!frame) {
+        auto taken = takeSlot(*pool, **pick);
+        if (!taken) {
             continue;  // the writer reused that slot meanwhile
         }
+        const std::uint64_t sequence = taken->meta.sequence;
+        Frame frame;
+        frame.meta_ = taken->meta;
+        frame.data_ = taken->data;
+        frame.userMeta_ = taken->userMeta;
+        frame.userMetaLength_ = taken->userMetaLength;
+        frame.leaseWord_ = taken->leaseWord;
+        if (taken->copy) {
+            frame.copy_ = std::move(taken->copy);
+            ++stats.copies;
+        }
+        frame.keepAlive_ = pool;
+        frame.format_ = &pool->pool.format();
+        frame.size_ = frame.format_->frameSize;
+        frame.session_ = pool->pool.session();
+        frame.generation_ = pool->pool.generation();
+
         const std::uint64_t missed = sequence - lastSequence - 1;
-        (options.mode == ReadMode::Sequential ? stats.gaps : stats.skipped) += missed;
+        (order == PickOrder::Oldest ? stats.gaps : stats.skipped) += missed;
         lastSequence = sequence;
         ++stats.received;
         state = ReaderState::Connected;
-        if (options.mode == ReadMode::Sequential) {
+        if (order == PickOrder::Oldest) {
+            const layout::PoolHeader& header = pool->pool.header();
             control->block->consumed.store(sequence, std::memory_order_seq_cst);
-            if (view.header().writerWaiting.load(std::memory_order_seq_cst) != 0) {
-                futex::wakeAll(view.header().writerWaiting);
+            if (header.writerWaiting.load(std::memory_order_seq_cst) != 0) {
+                futex::wakeAll(header.writerWaiting);
             }
         }
         return frame;
