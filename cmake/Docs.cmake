@@ -9,6 +9,7 @@ if(DOXYGEN_FOUND)
     endif()
     configure_file(docs/Doxyfile.in ${PROJECT_BINARY_DIR}/Doxyfile @ONLY)
     add_custom_target(docs
+        COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/docs/api
         COMMAND Doxygen::doxygen ${PROJECT_BINARY_DIR}/Doxyfile
         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
         COMMENT "API reference: ${PROJECT_BINARY_DIR}/docs/api/html/index.html"
