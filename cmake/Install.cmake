@@ -32,6 +32,11 @@ install(FILES ${PROJECT_BINARY_DIR}/shmframeConfig.cmake
 file(RELATIVE_PATH SHMFRAME_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 configure_file(cmake/shmframe.pc.in ${PROJECT_BINARY_DIR}/shmframe.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/shmframe.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+if(TARGET shmframe_opencv)
+    configure_file(cmake/shmframe-opencv.pc.in ${PROJECT_BINARY_DIR}/shmframe-opencv.pc @ONLY)
+    install(FILES ${PROJECT_BINARY_DIR}/shmframe-opencv.pc
+            DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
 
 # cpack -G DEB (configure with -DCMAKE_INSTALL_PREFIX=/usr; scripts/package.sh does).
 set(CPACK_PACKAGE_NAME shmframe)

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "device_provider.h"
 #include "shmframe/log.h"
 #include "shmframe/version.h"
 #include "shmframe_sink.h"
@@ -39,6 +40,7 @@ gboolean pluginInit(GstPlugin* plugin) {
     gboolean ok = FALSE;
     ok |= GST_ELEMENT_REGISTER(shmframesink, plugin);
     ok |= GST_ELEMENT_REGISTER(shmframesrc, plugin);
+    GST_DEVICE_PROVIDER_REGISTER(shmframedeviceprovider, plugin);
     return ok;
 }
 

@@ -20,6 +20,7 @@
 #include "frame_memory.h"
 #include "shmframe/feed.h"
 #include "shmframe/reader.h"
+#include "src_uri_handler.h"
 
 GST_DEBUG_CATEGORY(shmframe_src_debug);
 #define GST_CAT_DEFAULT shmframe_src_debug
@@ -164,7 +165,9 @@ struct _GstShmFrameSrc {
 // GObject's type boilerplate casts C-style inside the macro.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
-G_DEFINE_TYPE(GstShmFrameSrc, gst_shm_frame_src, GST_TYPE_PUSH_SRC)
+G_DEFINE_TYPE_WITH_CODE(GstShmFrameSrc, gst_shm_frame_src, GST_TYPE_PUSH_SRC,
+                        G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER,
+                                              gst_shm_frame_src_uri_handler_init))
 #pragma GCC diagnostic pop
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(shmframesrc, "shmframesrc", GST_RANK_NONE,
                                       GST_TYPE_SHM_FRAME_SRC,

@@ -14,14 +14,16 @@ PACKAGES=(
     libopencv-dev python3-opencv python3-numpy
     # GStreamer and the network bridge
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-    gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+    gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
+    gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
     libgstrtspserver-1.0-dev gstreamer1.0-rtsp
     # Qt 6 viewer, and an X server for tests without a display
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev qt6-qpa-plugins
     libqt6svg6 fonts-dejavu-core xvfb xauth x11-utils imagemagick
-    # packaging
-    dpkg-dev file
+    # packaging, manual pages, shell completion, API reference
+    dpkg-dev file debhelper lintian devscripts fakeroot help2man bash-completion zsh
+    doxygen graphviz
 )
 
 missing=()

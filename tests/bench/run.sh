@@ -46,12 +46,23 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if [ -z "$build" ] && [ -n "${SHMFRAME_CLI:-}" ]; then
+# Installed (libexec/shmframe/bench): the programs are next to this script.
+installed=0
+if [ -z "$build" ] && [ -x "$here/shmframe_bench_api" ]; then
+    installed=1
+fi
+if [ "$installed" = 0 ] && [ -z "$build" ] && [ -n "${SHMFRAME_CLI:-}" ]; then
     build=$(cd "$(dirname "$SHMFRAME_CLI")/.." 2>/dev/null && pwd)
 fi
-[ -n "$build" ] || die "no build tree: pass --build-dir <build> (or run it as 'shmframe bench')"
-build=$(cd "$build" 2>/dev/null && pwd) || die "build dir '$build' does not exist"
-bin="$build/tests/bench"
+if [ "$installed" = 1 ]; then
+    bin="$here"
+    [ "$update_doc" = 0 ] || die "--update-doc needs a source tree (run tests/bench/run.sh from it)"
+    [ -n "$out" ] || out="$PWD/shmframe-bench-results"
+else
+    [ -n "$build" ] || die "no build tree: pass --build-dir <build> (or run it as 'shmframe bench')"
+    build=$(cd "$build" 2>/dev/null && pwd) || die "build dir '$build' does not exist"
+    bin="$build/tests/bench"
+fi
 for program in shmframe_bench_api shmframe_bench_floor; do
     [ -x "$bin/$program" ] ||
         die "$bin/$program is missing: build the suite with 'cmake --build $build --target shmframe_bench'"
@@ -86,7 +97,7 @@ if [ -z "$python" ]; then
 fi
 
 # GStreamer finds our plugin in this build tree, with a registry of its own.
-export GST_PLUGIN_PATH="$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+[ "$installed" = 1 ] || export GST_PLUGIN_PATH="$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export GST_REGISTRY="$out/gst-registry.bin"
 
 if [ "$quick" = 1 ]; then

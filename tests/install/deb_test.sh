@@ -1,44 +1,124 @@
 #!/usr/bin/env bash
-# Builds the .deb, installs it with dpkg, checks GStreamer finds the plugin without
-# GST_PLUGIN_PATH and the CLI runs, then removes it and checks nothing is left.
+# Builds the Debian packages (scripts/package.sh), installs them with dpkg, and checks
+# what a user of the packages sees: each package depends only on what it needs, the
+# binaries are stripped (with -dbgsym packages beside), a consumer builds against the
+# installed headers with CMake and with pkg-config and runs, the CLI, its manual page
+# and completion work, and GStreamer finds the plugin without GST_PLUGIN_PATH. Then it
+# purges the packages and checks that nothing they installed is left.
 # It changes the system's packages, so it runs only when asked (SHMFRAME_TEST_DEB=1,
 # which CI sets) and as root; otherwise it says so and counts as skipped.
 #   deb_test.sh SOURCE_DIR
 set -euo pipefail
 SOURCE_DIR=$1
+PACKAGES=(libshmframe0 libshmframe-opencv0 libshmframe-dev libshmframe-opencv-dev
+          gstreamer1.0-shmframe shmframe-tools shmframe-viewer)
 if [ "${SHMFRAME_TEST_DEB:-0}" != 1 ] || [ "$(id -u)" -ne 0 ]; then
-    echo "skipped: set SHMFRAME_TEST_DEB=1 and run as root to install the .deb for real"
+    echo "skipped: set SHMFRAME_TEST_DEB=1 and run as root to install the packages for real"
     exit 77
 fi
-if dpkg-query -W shmframe >/dev/null 2>&1; then
-    echo "skipped: a shmframe package is already installed on this machine"
-    exit 77
-fi
-WORK=$(mktemp -d)
-trap 'dpkg -r shmframe >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
-BUILD_DIR="$WORK/build-deb" "$SOURCE_DIR/scripts/package.sh" > "$WORK/package.log" 2>&1 ||
-    { tail -30 "$WORK/package.log"; exit 1; }
-deb=$(ls "$WORK"/build-deb/shmframe_*.deb)
-echo "built $(basename "$deb") ($(du -h "$deb" | cut -f1))"
-dpkg -i "$deb"
-unset GST_PLUGIN_PATH
-export GST_REGISTRY="$WORK/registry.bin"
-gst-inspect-1.0 shmframesink | grep -q "feed"
-gst-inspect-1.0 shmframesrc | grep -q "feed"
-shmframe --version
-test -f /usr/share/applications/shmframe-viewer.desktop
-pkg-config --modversion shmframe
-installed_files=$(dpkg-query -L shmframe | while read -r f; do [ -f "$f" ] && echo "$f"; done)
-dpkg -r shmframe
-for f in $installed_files; do
-    if [ -e "$f" ]; then
-        echo "FAIL: $f is still there after dpkg -r"
-        exit 1
+for package in shmframe "${PACKAGES[@]}"; do
+    if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q installed; then
+        echo "skipped: $package is already installed on this machine"
+        exit 77
     fi
 done
-if gst-inspect-1.0 shmframesink >/dev/null 2>&1; then
-    echo "FAIL: GStreamer still finds shmframesink after dpkg -r"
-    exit 1
+WORK=$(mktemp -d)
+purge() { dpkg --purge "${PACKAGES[@]}" >/dev/null 2>&1 || true; }
+trap 'purge; rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+BUILD_DIR="$WORK/build-deb" "$SOURCE_DIR/scripts/package.sh" > "$WORK/package.log" 2>&1 ||
+    { tail -40 "$WORK/package.log"; fail "scripts/package.sh failed"; }
+grep -E '^[EW]: ' "$WORK/package.log" | sed 's/^/lintian: /' || true
+debs=()
+for package in "${PACKAGES[@]}"; do
+    deb=$(ls "$WORK"/build-deb/"${package}"_*.deb)
+    debs+=("$deb")
+    echo "built $(basename "$deb") ($(du -h "$deb" | cut -f1))"
+    ls "$WORK"/build-deb/"${package}"-dbgsym_*.deb >/dev/null 2>&1 ||
+        [[ $package == *-dev ]] || fail "no -dbgsym package for $package"
+done
+
+# Each package depends on what it uses, and nothing more.
+depends() { dpkg-deb -f "$(ls "$WORK"/build-deb/"$1"_*.deb)" Depends; }
+for package in libshmframe0 libshmframe-dev; do
+    if depends "$package" | grep -Eiq 'qt6|opencv|gstreamer|gst'; then
+        fail "$package pulls in $(depends "$package")"
+    fi
+done
+if depends gstreamer1.0-shmframe | grep -Eiq 'qt6|opencv'; then
+    fail "gstreamer1.0-shmframe pulls in $(depends gstreamer1.0-shmframe)"
 fi
-echo "removed cleanly: $(echo "$installed_files" | wc -l) files gone"
+depends shmframe-viewer | grep -q libshmframe0 || fail "shmframe-viewer does not depend on libshmframe0"
+
+dpkg -i "${debs[@]}" > "$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log"; fail "dpkg -i failed"; }
+installed_files=()
+for package in "${PACKAGES[@]}"; do
+    while IFS= read -r file; do
+        [ -f "$file" ] && installed_files+=("$file")
+    done < <(dpkg-query -L "$package")
+done
+echo "installed ${#installed_files[@]} files from ${#PACKAGES[@]} packages"
+
+# Stripped, and no RUNPATH into the build.
+for file in /usr/bin/shmframe /usr/bin/shmframe-viewer /usr/lib/*/libshmframe.so.0.* \
+            /usr/lib/*/gstreamer-1.0/libgstshmframe.so; do
+    file -b "$file" | grep -q ', stripped' || fail "$file is not stripped"
+    if objdump -p "$file" | grep -Eq 'RUNPATH|RPATH'; then
+        fail "$file has an RPATH/RUNPATH"
+    fi
+done
+
+# A consumer against the installed headers, with CMake and with pkg-config.
+export SHMFRAME_DIR="$WORK/feeds"
+cmake -S "$SOURCE_DIR/tests/install/consumer" -B "$WORK/consumer" -G Ninja > "$WORK/configure.log" ||
+    { cat "$WORK/configure.log"; fail "the consumer does not configure"; }
+cmake --build "$WORK/consumer" > "$WORK/build.log" || { cat "$WORK/build.log"; fail "the consumer does not build"; }
+"$WORK/consumer/consumer"
+[ -x "$WORK/consumer/consumer_opencv" ] || fail "find_package(shmframe) found no shmframe::opencv"
+"$WORK/consumer/consumer_opencv"
+# shellcheck disable=SC2046
+c++ -std=c++20 "$SOURCE_DIR/tests/install/consumer/consumer.cpp" -o "$WORK/consumer-pc" \
+    $(pkg-config --cflags --libs shmframe)
+"$WORK/consumer-pc"
+# shellcheck disable=SC2046
+c++ -std=c++20 "$SOURCE_DIR/tests/install/consumer/consumer_opencv.cpp" -o "$WORK/consumer-opencv-pc" \
+    $(pkg-config --cflags --libs shmframe-opencv)
+"$WORK/consumer-opencv-pc"
+
+# The CLI with a live feed, its manual pages and completion.
+shmframe --version
+shmframe publish debfeed --quiet --size 64x48 --frames 1 --linger &
+publisher=$!
+for _ in $(seq 200); do
+    shmframe list --names | grep -qx debfeed && break
+    sleep 0.1
+done
+shmframe list --names | grep -qx debfeed || fail "shmframe list does not show the published feed"
+shmframe info debfeed > /dev/null
+kill "$publisher"
+wait "$publisher" || true
+test -f /usr/share/man/man1/shmframe.1.gz || fail "no manual page shmframe(1)"
+test -f /usr/share/man/man1/shmframe-top.1.gz || fail "no manual page shmframe-top(1)"
+test -f /usr/share/man/man1/shmframe-viewer.1.gz || fail "no manual page shmframe-viewer(1)"
+test -f /usr/share/bash-completion/completions/shmframe || fail "no bash completion"
+test -f /usr/share/zsh/vendor-completions/_shmframe || fail "no zsh completion"
+test -f /usr/share/applications/shmframe-viewer.desktop || fail "no desktop file"
+
+# GStreamer finds the plugin in its own directory.
+unset GST_PLUGIN_PATH
+export GST_REGISTRY="$WORK/registry.bin"
+gst-inspect-1.0 shmframesink | grep -q "feed" || fail "gst-inspect-1.0 does not find shmframesink"
+gst-inspect-1.0 shmframesrc | grep -q "feed" || fail "gst-inspect-1.0 does not find shmframesrc"
+pkg-config --modversion shmframe
+
+dpkg --purge "${PACKAGES[@]}" > "$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; fail "dpkg --purge failed"; }
+for file in "${installed_files[@]}"; do
+    [ ! -e "$file" ] || fail "$file is still there after dpkg --purge"
+done
+rm -f "$GST_REGISTRY"
+if gst-inspect-1.0 shmframesink >/dev/null 2>&1; then
+    fail "GStreamer still finds shmframesink after dpkg --purge"
+fi
+echo "removed cleanly: ${#installed_files[@]} files gone"
 echo "1 passed, 0 failed"

@@ -35,9 +35,15 @@ void addSnapshotCommand(CLI::App& app, Action& action);
 void addPublishCommand(CLI::App& app, Action& action);
 void addBenchCommand(CLI::App& app, Action& action);
 void addServeCommand(CLI::App& app, Action& action);
+void addTopCommand(CLI::App& app, Action& action);
 
 /// Prints "shmframe <command>: error: <message>" to stderr.
 void printError(std::string_view command, std::string_view message);
+
+/// Prints a command-line parse error of CLI11 with the same prefix as ours
+/// ("shmframe <command>: error: ...", the command being the one parsed last) and a
+/// pointer to its --help; returns kExitUsage.
+int reportUsageError(const CLI::App& app, const CLI::ParseError& error);
 
 /// Prints \a error and returns its exit code: kExitUsage for a bad argument or
 /// feed name, kExitRuntime for everything else.

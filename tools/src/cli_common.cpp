@@ -35,6 +35,18 @@ void printError(std::string_view command, std::string_view message) {
     std::cerr << ": error: " << message << '\n';
 }
 
+int reportUsageError(const CLI::App& app, const CLI::ParseError& error) {
+    std::string command;
+    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+        sub = sub->get_subcommands().back();
+        command += (command.empty() ? "" : " ") + sub->get_name();
+    }
+    printError(command, error.what());
+    std::cerr << "Run 'shmframe" << (command.empty() ? "" : " " + command)
+              << " --help' for usage.\n";
+    return kExitUsage;
+}
+
 int reportError(std::string_view command, const Error& error) {
     printError(command, error.message);
     switch (error.code) {

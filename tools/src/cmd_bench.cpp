@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // `shmframe bench`: runs the benchmark suite's script (tests/bench/run.sh), which
-// prints its own table. Found through $SHMFRAME_BENCH_SCRIPT, the installed data
-// dir next to this executable, or the source tree this binary was built from.
+// prints its own table. Found through $SHMFRAME_BENCH_SCRIPT, the installed suite
+// (libexec/shmframe/bench, relative to this executable), or the source tree this
+// binary was built from.
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -51,8 +52,7 @@ std::vector<std::string> candidateScripts() {
     }
     const std::string self = selfPath();
     if (!self.empty()) {
-        candidates.push_back(parentOf(parentOf(self)) + "/" + SHMFRAME_TOOLS_DATA_SUBDIR +
-                             "/bench/run.sh");
+        candidates.push_back(parentOf(self) + "/" + SHMFRAME_TOOLS_BENCH_FROM_BINDIR + "/run.sh");
     }
     candidates.push_back(std::string(SHMFRAME_TOOLS_SOURCE_DIR) + "/tests/bench/run.sh");
     return candidates;

@@ -11,6 +11,7 @@ namespace {
 
 struct ListOptions {
     bool json = false;
+    bool names = false;
 };
 
 std::string ageText(const FeedInfo& feed) {
@@ -25,6 +26,12 @@ std::string ageText(const FeedInfo& feed) {
 
 int runList(const ListOptions& options) {
     const std::vector<FeedInfo> feeds = listFeeds();
+    if (options.names) {  // for scripts and shell completion
+        for (const FeedInfo& feed : feeds) {
+            std::cout << feed.name << '\n';
+        }
+        return kExitOk;
+    }
     if (options.json) {
         nlohmann::ordered_json out = nlohmann::ordered_json::array();
         for (const FeedInfo& feed : feeds) {
@@ -59,6 +66,7 @@ void addListCommand(CLI::App& app, Action& action) {
     auto options = std::make_shared<ListOptions>();
     CLI::App* command = app.add_subcommand("list", "List the live feeds (writers that answer)");
     command->add_flag("--json", options->json, "Print the feeds as a JSON array");
+    command->add_flag("--names", options->names, "Print only the feed names, one per line");
     command->callback([options, &action] { action = [options] { return runList(*options); }; });
 }
 

@@ -203,6 +203,16 @@ int runStats(const StatsOptions& options) {
             if (liveLine) {
                 std::cout << '\n';
             }
+            // A writer that ends cleanly signals end of stream and removes its socket;
+            // one that dies leaves the socket behind.
+            const bool ended = current.error().code == Errc::NoWriter &&
+                               (previous.endOfStream || window->endOfStream ||
+                                access(previous.socketPath.c_str(), F_OK) != 0);
+            if (ended) {
+                std::cout << options.feed << ": end of stream (the writer ended the feed)"
+                          << std::endl;
+                break;
+            }
             printError("stats", current.error().code == Errc::NoWriter
                                     ? "the writer of '" + options.feed + "' is gone"
                                     : current.error().message);

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     addPublishCommand(app, action);
     addBenchCommand(app, action);
     addServeCommand(app, action);
+    addTopCommand(app, action);
 
     try {
         app.parse(argc, argv);
@@ -44,8 +45,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        app.exit(e);
-        return kExitUsage;
+        return reportUsageError(app, e);
     }
     if (!action) {
         std::cerr << app.help() << "\nshmframe: error: a command is required\n";
