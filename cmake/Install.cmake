@@ -20,6 +20,15 @@ if(TARGET shmframe_opencv)
     install(EXPORT shmframeOpenCVTargets NAMESPACE shmframe:: DESTINATION ${SHMFRAME_CMAKE_DIR})
 endif()
 
+if(TARGET shmframe_qt)
+    install(TARGETS shmframe_qt EXPORT shmframeQtTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+    install(FILES viewer/include/shmframe/qt/feed_widget.h
+            DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/shmframe/qt)
+    install(EXPORT shmframeQtTargets NAMESPACE shmframe:: DESTINATION ${SHMFRAME_CMAKE_DIR})
+endif()
+
 configure_package_config_file(cmake/shmframeConfig.cmake.in
     ${PROJECT_BINARY_DIR}/shmframeConfig.cmake INSTALL_DESTINATION ${SHMFRAME_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/shmframeConfigVersion.cmake
@@ -37,6 +46,11 @@ if(TARGET shmframe_opencv)
     install(FILES ${PROJECT_BINARY_DIR}/shmframe-opencv.pc
             DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endif()
+if(TARGET shmframe_qt)
+    configure_file(cmake/shmframe-qt.pc.in ${PROJECT_BINARY_DIR}/shmframe-qt.pc @ONLY)
+    install(FILES ${PROJECT_BINARY_DIR}/shmframe-qt.pc
+            DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
 
 # cpack -G DEB (configure with -DCMAKE_INSTALL_PREFIX=/usr; scripts/package.sh does).
 set(CPACK_PACKAGE_NAME shmframe)
@@ -49,6 +63,6 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION video)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "Zero-copy video frame pools shared between processes.\n A writer fills slots of a sealed shared-memory pool; any number of readers\n see the frames without a copy. Includes the library, GStreamer elements\n shmframesink/shmframesrc, the shmframe CLI and the Qt viewer.")
+    "Zero-copy video frame pools shared between processes.\n A writer fills slots of a sealed shared-memory pool; any number of readers\n see the frames without a copy. Includes the library, GStreamer elements\n shmframesink/shmframesrc, the shmframe CLI, the Qt viewer and its widget\n library shmframe-qt.")
 set(CPACK_STRIP_FILES OFF)
 include(CPack)

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The window: grid of feeds, picker to grid, --snapshot / --after-frames, options.
+#include <QAction>
+#include <QDialog>
 #include <QFile>
-#include <QGridLayout>
+#include <QSettings>
+#include <QTableWidget>
+
+#include <shmframe/version.h>
 #include <QSet>
 
 #include <gtest/gtest.h>
 
 #include "feed_picker.h"
+#include "feed_grid.h"
+#include "help_dialogs.h"
 #include "main_window.h"
 #include "test_support.h"
 #include "viewer_test_support.h"
@@ -83,13 +90,11 @@ TEST(MainWindow, ShowsSeveralFeedsInAGrid) {
                 return false;
         return true;
     }));
-    // 2x2 grid: a b / c.
-    auto* grid = qobject_cast<QGridLayout*>(window.viewArea()->layout());
-    ASSERT_NE(grid, nullptr);
-    int row = -1, column = -1, rowSpan = 0, columnSpan = 0;
-    grid->getItemPosition(grid->indexOf(window.views()[2]), &row, &column, &rowSpan, &columnSpan);
-    EXPECT_EQ(row, 1);
-    EXPECT_EQ(column, 0);
+    // Three 4:3 feeds in a 960x640 area: a 2x2 grid, a b / c.
+    const QRect first = window.grid()->cellGeometry(window.views()[0]);
+    const QRect third = window.grid()->cellGeometry(window.views()[2]);
+    EXPECT_EQ(third.left(), first.left());
+    EXPECT_GT(third.top(), first.bottom());
     EXPECT_EQ(window.currentView(), window.views()[0]);
     EXPECT_TRUE(window.views()[0]->viewfinder()->decoration().highlighted);
 }
@@ -170,6 +175,127 @@ TEST(MainWindow, StatsAreJsonWithLatencyAndFrameCounts) {
     EXPECT_TRUE(json.contains("\"frames_painted\"")) << json.toStdString();
     EXPECT_TRUE(json.contains("\"publish_to_paint_ns\"")) << json.toStdString();
     EXPECT_TRUE(json.contains("\"cpu_ns_per_painted_frame\"")) << json.toStdString();
+}
+
+TEST(MainWindow, APausedViewHoldsNoSlotSoTheWriterNeverWaitsForIt) {
+    shmframe::test::TempFeedDir dir;
+    auto format = Format::make(PixelFormat::RGBA, 320, 240, {100, 1});
+    ASSERT_TRUE(format);
+    // Few slots, one lease per reader: a viewer that kept its frame would pin a third
+    // of the pool.
+    WriterOptions writerOptions;
+    writerOptions.slotCount = 3;
+    writerOptions.leaseLimit = 1;
+    auto writer = Writer::create("cam", *format, writerOptions);
+    ASSERT_TRUE(writer);
+    auto publishOne = [&] {
+        auto loan = writer->loan();
+        if (!loan)
+            return false;
+        return bool(writer->publish(std::move(*loan)));
+    };
+    MainWindow window(parse({"cam"}));
+    window.show();
+    FeedView* view = window.views()[0];
+    ASSERT_TRUE(waitFor([&] {
+        publishOne();
+        return view->framesPainted() >= 2;
+    }));
+
+    window.setPaused(true);
+    EXPECT_TRUE(view->paused());
+    EXPECT_EQ(view->viewfinder()->frame(), nullptr) << "a paused view still holds a lease";
+    ASSERT_FALSE(view->frameImage()->isNull()) << "the last frame stays on screen";
+    EXPECT_TRUE(window.statusText().contains(QStringLiteral("paused")));
+
+    // The writer goes round its 3 slots many times while the view is paused, and
+    // never has to take a slot back from it.
+    const WriterStats before = writer->stats();
+    const std::uint64_t receivedBefore = view->framesReceived();
+    for (int i = 0; i < 60; ++i) {
+        EXPECT_TRUE(publishOne()) << "loan " << i << " found no free slot";
+        test::runEventsFor(std::chrono::milliseconds(2));
+    }
+    ASSERT_TRUE(waitFor([&] { return view->framesReceived() >= receivedBefore + 10; }));
+    const WriterStats after = writer->stats();
+    EXPECT_EQ(after.published, before.published + 60);
+    EXPECT_EQ(after.loanFailures, before.loanFailures);
+    EXPECT_EQ(after.revokedLeases, before.revokedLeases);
+    EXPECT_EQ(view->readerStats()->revoked, 0u);
+    EXPECT_EQ(view->viewfinder()->frame(), nullptr);
+    const std::uint64_t paintedWhilePaused = view->framesPainted();
+
+    // A step shows one new frame, still without holding it.
+    window.stepFrame();
+    ASSERT_TRUE(waitFor([&] {
+        publishOne();
+        return view->framesPainted() > paintedWhilePaused;
+    }));
+    EXPECT_EQ(view->viewfinder()->frame(), nullptr);
+    EXPECT_TRUE(view->paused());
+
+    // Resumed, frames are painted from the slots again.
+    window.setPaused(false);
+    const std::uint64_t paintedAtResume = view->framesPainted();
+    ASSERT_TRUE(waitFor([&] {
+        publishOne();
+        return view->framesPainted() >= paintedAtResume + 2;
+    }));
+    EXPECT_NE(view->viewfinder()->frame(), nullptr);
+}
+
+TEST(MainWindow, StatusBarNamesFeedSizeFormatFpsLatencyAndDrops) {
+    shmframe::test::TempFeedDir dir;
+    auto cam = PatternWriter::start("cam", barsFormat(PixelFormat::NV12));
+    ASSERT_TRUE(cam);
+    MainWindow window(parse({"cam"}));
+    window.show();
+    ASSERT_TRUE(waitFor([&] { return window.views()[0]->framesPainted() >= 3; }));
+    const QString status = window.statusText();
+    for (const char* part : {"cam", "320x240", "NV12", " fps", "latency ", "dropped "})
+        EXPECT_TRUE(status.contains(QLatin1String(part))) << part << " in " << status.toStdString();
+}
+
+TEST(MainWindow, HelpMenuHasAboutWithTheVersionsAndTheShortcuts) {
+    const QString about = aboutText();
+    EXPECT_TRUE(about.contains(QStringLiteral(SHMFRAME_VERSION_STRING)));
+    EXPECT_TRUE(
+        about.contains(QStringLiteral("protocol version</td><td>%1").arg(kProtocolVersion)));
+    EXPECT_TRUE(about.contains(QLatin1String(qVersion())));
+    MainWindow window(parse({}));
+    QStringList texts;
+    for (QAction* action : window.allActions())
+        texts << action->text();
+    EXPECT_TRUE(texts.contains(QStringLiteral("&Keyboard Shortcuts")));
+    EXPECT_TRUE(texts.contains(QStringLiteral("&Pause")));
+    EXPECT_TRUE(texts.contains(QStringLiteral("&Step One Frame")));
+    std::unique_ptr<QDialog> dialog(createShortcutsDialog(window.allActions(), nullptr));
+    auto* table = dialog->findChild<QTableWidget*>();
+    ASSERT_NE(table, nullptr);
+    QStringList keys;
+    for (int row = 0; row < table->rowCount(); ++row)
+        keys << table->item(row, 0)->text();
+    EXPECT_TRUE(keys.contains(QKeySequence(Qt::Key_Space).toString(QKeySequence::NativeText)));
+    EXPECT_TRUE(keys.contains(QStringLiteral("Double-click")));
+}
+
+TEST(MainWindow, RemembersTheWindowGeometryAndTheLastFeeds) {
+    shmframe::test::TempFeedDir dir;
+    viewerSettings()->clear();
+    {
+        MainWindow window(parse({"one", "two"}));
+        window.show();
+        window.resize(700, 500);
+        window.close();
+    }
+    EXPECT_EQ(viewerSettings()->value(QStringLiteral("feeds/last")).toStringList(),
+              QStringList({"one", "two"}));
+    MainWindow again(parse({}));
+    EXPECT_EQ(again.size(), QSize(700, 500));
+    // The settings live in the test's own config dir, never the user's.
+    EXPECT_TRUE(viewerSettings()->fileName().startsWith(qEnvironmentVariable("XDG_CONFIG_HOME")))
+        << viewerSettings()->fileName().toStdString();
+    viewerSettings()->clear();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <shmframe/feed.h>
 
 #include "pixel_probe.h"
+#include "viewfinder_qimage.h"
 
 namespace shmframe::viewer {
 
@@ -233,6 +234,21 @@ void FeedView::handleFrame(Frame frame) {
     frameTimes_.push_back(now);
     while (!frameTimes_.empty() && now - frameTimes_.front() > std::chrono::seconds(2))
         frameTimes_.pop_front();
+
+    if (paused_) {
+        // Paused: only a step shows a frame, as a copy; the lease goes with `shared`.
+        if (stepPending_) {
+            stepPending_ = false;
+            if (auto image = frameToImage(format, planesOf(*shared))) {
+                showStill(std::move(*image));
+                ++framesPainted_;
+                Q_EMIT framePainted();
+            }
+        }
+        if (state_ != State::Live)
+            setState(State::Live);
+        return;
+    }
 
     ensureViewfinderFor(format.pixelFormat);
     if (auto shown = viewfinder_->setFrame(std::move(shared)); !shown) {
@@ -467,6 +483,35 @@ void FeedView::setInspectorEnabled(bool enabled) {
     updateDecoration();
 }
 
+void FeedView::setPaused(bool paused) {
+    if (paused == paused_)
+        return;
+    paused_ = paused;
+    stepPending_ = false;
+    if (paused) {
+        still_ = QImage();
+        if (auto image = frameImage())
+            showStill(std::move(*image));
+    } else {
+        still_ = QImage();
+    }
+    updateDecoration();
+    Q_EMIT stateChanged(this);
+}
+
+void FeedView::step() {
+    if (paused_)
+        stepPending_ = true;
+}
+
+void FeedView::showStill(QImage image) {
+    still_ = image;
+    // Only the QImage painter shows a still; the frame's lease goes with the old one.
+    if (!viewfinder_ || viewfinder_->kind() != PainterKind::QImage)
+        installViewfinder(createViewfinder(PainterKind::QImage, this));
+    static_cast<ViewfinderQImage*>(viewfinder_.get())->showStill(std::move(image));
+}
+
 void FeedView::setHighlighted(bool highlighted) {
     highlighted_ = highlighted;
     updateDecoration();
@@ -487,6 +532,8 @@ void FeedView::zoomBy(double factor) {
 std::optional<Format> FeedView::shownFormat() const {
     if (viewfinder_ && viewfinder_->frame())
         return viewfinder_->frame()->format();
+    if (paused_ && lastFormat_)
+        return lastFormat_;
     return std::nullopt;
 }
 
@@ -520,6 +567,8 @@ std::optional<ReaderStats> FeedView::readerStats() const {
 }
 
 Result<QImage> FeedView::frameImage() const {
+    if (paused_ && !still_.isNull())
+        return still_;
     if (!viewfinder_ || !viewfinder_->frame())
         return Error::make(Errc::InvalidArgument,
                            "feed '" + feed_.toStdString() + "' has shown no frame yet");

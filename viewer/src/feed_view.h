@@ -88,6 +88,21 @@ class FeedView : public QWidget {
     void setInspectorEnabled(bool enabled);
     void setHighlighted(bool highlighted);
 
+    /**
+     * \brief Pauses (or resumes) the picture. A paused view shows a copy of its last
+     * frame and holds no lease: it keeps reading so that the writer is never pinned,
+     * and drops every frame but the one step() asks for.
+     */
+    void setPaused(bool paused);
+    bool paused() const { return paused_; }
+    /// \brief While paused: shows the next frame that arrives, then stays paused.
+    void step();
+
+    /// \brief Frames per second received over the last second.
+    double measuredFps() const;
+    /// \brief Publish -> paint latency of the last painted frame (ns), 0 before one.
+    std::uint64_t lastLatencyNs() const { return lastLatencyNs_; }
+
     void fitToView();
     void actualSize();
     void zoomBy(double factor);
@@ -121,7 +136,8 @@ class FeedView : public QWidget {
     void onHover(std::optional<QPoint> pixel);
     void updateDecoration();
     QStringList overlayLines() const;
-    double measuredFps() const;
+    /// Shows \a image in place of the frame (paused views hold no lease).
+    void showStill(QImage image);
     /// Prints to stderr once per distinct message.
     void report(const QString& message);
 
@@ -143,6 +159,9 @@ class FeedView : public QWidget {
     std::optional<Format> lastFormat_;
     std::optional<QPoint> hoverPixel_;
     bool highlighted_ = false;
+    bool paused_ = false;
+    bool stepPending_ = false;
+    QImage still_;
     bool retryable_ = true;
     int emptyWakeups_ = 0;
     QString lastReport_;

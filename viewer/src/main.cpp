@@ -5,6 +5,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <QApplication>
 #include <QFile>
@@ -40,11 +42,38 @@ void quitOnSignals(QApplication& app) {
     sigaction(SIGINT, &action, nullptr);
 }
 
+bool hasArgument(int argc, char** argv, const char* option) {
+    const std::size_t length = std::strlen(option);
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--") == 0)
+            return false;
+        if (std::strncmp(argv[i], option, length) == 0 &&
+            (argv[i][length] == '\0' || argv[i][length] == '='))
+            return true;
+    }
+    return false;
+}
+
+// A script's --snapshot or --after-frames needs no screen: without a display (and
+// without an explicit platform) Qt would abort loading xcb; use offscreen instead.
+void chooseHeadlessPlatform(int argc, char** argv) {
+    const bool scripted =
+        hasArgument(argc, argv, "--snapshot") || hasArgument(argc, argv, "--after-frames");
+    const bool displayExists =
+        !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+    const bool platformGiven = !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") ||
+                               hasArgument(argc, argv, "-platform") ||
+                               hasArgument(argc, argv, "--platform");
+    if (scripted && !displayExists && !platformGiven)
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     // A reader whose writer vanishes must see an error, not die of SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
+    chooseHeadlessPlatform(argc, argv);
     QApplication app(argc, argv);
     quitOnSignals(app);
     QApplication::setApplicationName(QStringLiteral("shmframe-viewer"));

@@ -3,24 +3,30 @@
 
 #include <time.h>
 
-#include <cmath>
 #include <cstdio>
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDialog>
 #include <QDir>
 #include <QFileDialog>
-#include <QGridLayout>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QKeyEvent>
+#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include <shmframe/clock.h>
+
+#include "feed_grid.h"
 #include "feed_picker.h"
+#include "help_dialogs.h"
 
 namespace shmframe::viewer {
 
@@ -31,7 +37,16 @@ void printError(const QString& message) {
     std::fflush(stderr);
 }
 
+const QString kGeometryKey = QStringLiteral("window/geometry");
+const QString kLastFeedsKey = QStringLiteral("feeds/last");
+
 }  // namespace
+
+std::unique_ptr<QSettings> viewerSettings() {
+    return std::make_unique<QSettings>(QSettings::IniFormat, QSettings::UserScope,
+                                       QStringLiteral("shmframe"),
+                                       QStringLiteral("shmframe-viewer"));
+}
 
 std::uint64_t processCpuNs() {
     timespec cpu{};
@@ -44,21 +59,22 @@ MainWindow::MainWindow(const ViewerOptions& options, QWidget* parent)
     setWindowTitle(QStringLiteral("shmframe-viewer"));
     stack_ = new QStackedWidget(this);
     setCentralWidget(stack_);
-    grid_ = new QWidget(stack_);
-    gridLayout_ = new QGridLayout(grid_);
-    gridLayout_->setContentsMargins(0, 0, 0, 0);
-    gridLayout_->setSpacing(2);
-    grid_->setAutoFillBackground(true);
-    QPalette dark = grid_->palette();
-    dark.setColor(QPalette::Window, Qt::black);
-    grid_->setPalette(dark);
+    grid_ = new FeedGrid(stack_);
     stack_->addWidget(grid_);
     createActions();
 
-    resize(options_.windowSize.isValid() ? options_.windowSize : QSize(960, 640));
+    statusLabel_ = new QLabel(this);
+    statusBar()->addPermanentWidget(statusLabel_, 1);
+    statusTimer_.setInterval(500);
+    connect(&statusTimer_, &QTimer::timeout, this, &MainWindow::updateStatus);
+    statusTimer_.start();
 
-    const bool scripted = !options_.snapshotPath.isEmpty() || options_.afterFrames > 0;
-    if (scripted) {
+    resize(options_.windowSize.isValid() ? options_.windowSize : QSize(960, 640));
+    // A script gets the same window every time; a user gets the one they left.
+    if (!scripted() && !options_.windowSize.isValid())
+        restoreGeometry(viewerSettings()->value(kGeometryKey).toByteArray());
+
+    if (scripted()) {
         scriptTimeout_.setSingleShot(true);
         connect(&scriptTimeout_, &QTimer::timeout, this, &MainWindow::scriptTimedOut);
         scriptTimeout_.start(options_.timeout);
@@ -69,18 +85,45 @@ MainWindow::MainWindow(const ViewerOptions& options, QWidget* parent)
         openFeeds(options_.feeds);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // Also when the viewer quits on SIGTERM or Ctrl+Q, without a close event.
+    saveSettings();
+}
+
+bool MainWindow::scripted() const {
+    return !options_.snapshotPath.isEmpty() || options_.afterFrames > 0;
+}
+
+QWidget* MainWindow::viewArea() const {
+    return grid_;
+}
+
+void MainWindow::saveSettings() {
+    if (scripted())
+        return;
+    viewerSettings()->setValue(kGeometryKey, saveGeometry());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveSettings();
+    QMainWindow::closeEvent(event);
+}
 
 void MainWindow::createActions() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open Feeds…"), this, &MainWindow::showPicker);
     open->setShortcut(QKeySequence::Open);
+    openLastAction_ = file->addAction(tr("Open &Last Feeds"), this, &MainWindow::openLastFeeds);
+    openLastAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     saveFrameAction_ = file->addAction(tr("&Save Frame as PNG…"), this, &MainWindow::saveFrameAs);
     saveFrameAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
     saveViewAction_ = file->addAction(tr("Save &View as PNG…"), this, &MainWindow::saveViewAs);
     saveViewAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     file->addSeparator();
-    QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
+    QAction* quit = file->addAction(tr("&Quit"), this, [this] {
+        saveSettings();
+        QApplication::quit();
+    });
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -126,17 +169,129 @@ void MainWindow::createActions() {
     view->addSeparator();
     fullscreenAction_ = view->addAction(tr("F&ull Screen"), this, &MainWindow::toggleFullscreen);
     fullscreenAction_->setShortcuts({QKeySequence::FullScreen, QKeySequence(Qt::Key_F11)});
+    view->addSeparator();
+    focusAction_ = view->addAction(tr("Focus Selected Feed / Back to &Grid"), this,
+                                   [this] { toggleFocus(current_); });
+    focusAction_->setShortcuts({QKeySequence(Qt::Key_Return), QKeySequence(Qt::Key_Enter)});
+    QMenu* focusMenu = view->addMenu(tr("Focus F&eed"));
+    for (int n = 1; n <= 9; ++n) {
+        QAction* focusNth = focusMenu->addAction(tr("Feed %1").arg(n), this, [this, n] {
+            if (n <= views_.size())
+                toggleFocus(views_[n - 1]);
+        });
+        focusNth->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_0 + n)));
+        focusNthActions_ << focusNth;
+    }
+
+    QMenu* playback = menuBar()->addMenu(tr("&Playback"));
+    pauseAction_ = playback->addAction(tr("&Pause"));
+    pauseAction_->setCheckable(true);
+    pauseAction_->setShortcut(QKeySequence(Qt::Key_Space));
+    connect(pauseAction_, &QAction::toggled, this, &MainWindow::setPaused);
+    stepAction_ = playback->addAction(tr("&Step One Frame"), this, &MainWindow::stepFrame);
+    stepAction_->setShortcut(QKeySequence(Qt::Key_Period));
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* shortcuts =
+        help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    shortcuts->setShortcuts({QKeySequence::HelpContents, QKeySequence(Qt::CTRL | Qt::Key_Slash)});
+    help->addAction(tr("&About shmframe-viewer"), this, &MainWindow::showAbout);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+
+    allActions_ = {open,           openLastAction_, saveFrameAction_,  saveViewAction_,
+                   quit,           fitAction_,      actualSizeAction_, zoomInAction_,
+                   zoomOutAction_, overlayAction_,  inspectorAction_,  fullscreenAction_,
+                   focusAction_};
+    allActions_ << QList<QAction*>{pauseAction_, stepAction_, shortcuts};
     // Shortcuts work in full screen too, where the menu bar is hidden.
-    addActions({saveFrameAction_, saveViewAction_, fitAction_, actualSizeAction_, zoomInAction_,
-                zoomOutAction_, overlayAction_, inspectorAction_, fullscreenAction_, open, quit});
+    addActions(allActions_);
+    addActions(focusNthActions_);
     updateActions();
 }
 
 void MainWindow::updateActions() {
     const bool feedsShown = stack_->currentWidget() == grid_ && !views_.isEmpty();
+    // Disabled actions leave their keys (Return, Space) to the picker's list.
     for (QAction* action : {saveFrameAction_, saveViewAction_, fitAction_, actualSizeAction_,
-                            zoomInAction_, zoomOutAction_})
+                            zoomInAction_, zoomOutAction_, pauseAction_, focusAction_})
         action->setEnabled(feedsShown);
+    stepAction_->setEnabled(feedsShown && paused_);
+    for (int i = 0; i < focusNthActions_.size(); ++i)
+        focusNthActions_[i]->setEnabled(feedsShown && views_.size() > 1 && i < views_.size());
+    openLastAction_->setEnabled(!viewerSettings()->value(kLastFeedsKey).toStringList().isEmpty());
+}
+
+void MainWindow::openLastFeeds() {
+    const QStringList feeds = viewerSettings()->value(kLastFeedsKey).toStringList();
+    if (!feeds.isEmpty())
+        openFeeds(feeds);
+}
+
+void MainWindow::setPaused(bool paused) {
+    paused_ = paused;
+    if (pauseAction_->isChecked() != paused)
+        pauseAction_->setChecked(paused);
+    for (FeedView* view : views_)
+        view->setPaused(paused);
+    updateActions();
+    updateStatus();
+}
+
+void MainWindow::stepFrame() {
+    for (FeedView* view : views_)
+        view->step();
+}
+
+void MainWindow::focusView(FeedView* view) {
+    grid_->focusView(view);
+    if (view)
+        setCurrentView(view);
+}
+
+void MainWindow::toggleFocus(FeedView* view) {
+    if (views_.size() < 2)
+        return;
+    focusView(grid_->focusedView() ? nullptr : view);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About shmframe-viewer"), aboutText());
+}
+
+void MainWindow::showShortcuts() {
+    QDialog* dialog = createShortcutsDialog(allActions_, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+}
+
+QString MainWindow::statusText() const {
+    if (stack_->currentWidget() != grid_ || !current_) {
+        if (picker_ && stack_->currentWidget() == picker_)
+            return tr("%n live feed(s)", nullptr, int(picker_->listedFeeds().size()));
+        return {};
+    }
+    const FeedView& view = *current_;
+    QStringList parts{view.feedName()};
+    if (const auto format = view.shownFormat()) {
+        const std::string_view pixelFormat = toString(format->pixelFormat);
+        parts << QStringLiteral("%1x%2").arg(format->width).arg(format->height)
+              << QString::fromUtf8(pixelFormat.data(), qsizetype(pixelFormat.size()));
+    } else {
+        parts << QLatin1String(toString(view.state()));
+    }
+    parts << tr("%1 fps").arg(view.measuredFps(), 0, 'f', 1);
+    parts << tr("latency %1 ms").arg(double(view.lastLatencyNs()) / 1e6, 0, 'f', 1);
+    if (const auto stats = view.readerStats())
+        parts << tr("dropped %1").arg(stats->skipped + stats->gaps);
+    if (paused_)
+        parts << tr("paused");
+    return parts.join(QStringLiteral("  │  "));
+}
+
+void MainWindow::updateStatus() {
+    const QString text = statusText();
+    if (statusLabel_->text() != text)
+        statusLabel_->setText(text);
 }
 
 void MainWindow::showPicker() {
@@ -144,16 +299,17 @@ void MainWindow::showPicker() {
         picker_ = new FeedPicker(stack_);
         stack_->addWidget(picker_);
         connect(picker_, &FeedPicker::feedsChosen, this, &MainWindow::openFeeds);
+        picker_->preferSelection(viewerSettings()->value(kLastFeedsKey).toStringList());
     }
     picker_->refresh();
     stack_->setCurrentWidget(picker_);
     setWindowTitle(QStringLiteral("shmframe-viewer — live feeds"));
     updateActions();
+    updateStatus();
 }
 
 void MainWindow::openFeeds(const QStringList& feeds) {
-    for (FeedView* view : views_)
-        delete view;
+    grid_->setViews({});
     views_.clear();
     current_ = nullptr;
 
@@ -162,21 +318,29 @@ void MainWindow::openFeeds(const QStringList& feeds) {
     viewOptions.overlay = options_.overlay;
     viewOptions.inspector = options_.inspector;
     viewOptions.actualSize = options_.actualSize;
-    // A square-ish grid: 2 feeds side by side, 3-4 in 2x2, 5-6 in 3x2 ...
-    const int count = int(feeds.size());
-    const int columns = std::max(1, int(std::ceil(std::sqrt(double(count)))));
-    for (int i = 0; i < count; ++i) {
-        auto* view = new FeedView(feeds[i], viewOptions, grid_);
-        gridLayout_->addWidget(view, i / columns, i % columns);
+    for (const QString& feed : feeds) {
+        auto* view = new FeedView(feed, viewOptions, grid_);
         connect(view, &FeedView::framePainted, this, &MainWindow::onFramePainted);
         connect(view, &FeedView::activated, this, &MainWindow::setCurrentView);
-        connect(view, &FeedView::doubleClicked, this, [this](FeedView*) { toggleFullscreen(); });
+        // One feed: full screen; in a grid: that feed alone, and back.
+        connect(view, &FeedView::doubleClicked, this, [this](FeedView* clicked) {
+            if (views_.size() > 1)
+                toggleFocus(clicked);
+            else
+                toggleFullscreen();
+        });
+        if (paused_)
+            view->setPaused(true);
         views_ << view;
     }
+    grid_->setViews(views_);
     stack_->setCurrentWidget(grid_);
+    if (!scripted() && !feeds.isEmpty())
+        viewerSettings()->setValue(kLastFeedsKey, feeds);
     setCurrentView(views_.isEmpty() ? nullptr : views_.front());
     setWindowTitle(QStringLiteral("shmframe-viewer — %1").arg(feeds.join(QStringLiteral(", "))));
     updateActions();
+    updateStatus();
 }
 
 void MainWindow::setCurrentView(FeedView* view) {
@@ -184,6 +348,7 @@ void MainWindow::setCurrentView(FeedView* view) {
     // Only a grid needs to show which view the keys act on.
     for (FeedView* v : views_)
         v->setHighlighted(views_.size() > 1 && v == view);
+    updateStatus();
 }
 
 void MainWindow::onFramePainted() {
@@ -198,7 +363,7 @@ void MainWindow::onFramePainted() {
     if (!cpuMeasureStarted_ && minPainted >= kWarmupFrames) {
         cpuMeasureStarted_ = true;
         cpuStartNs_ = processCpuNs();
-        wallStartNs_ = monotonicNowNs();
+        wallStartNs_ = monotonicNs();
         paintedAtStart_ = painted;
         receivedAtStart_ = received;
     }
@@ -309,6 +474,10 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
         setFullScreenMode(false);
         return;
     }
+    if (event->key() == Qt::Key_Escape && grid_->focusedView()) {
+        focusView(nullptr);
+        return;
+    }
     QMainWindow::keyPressEvent(event);
 }
 
@@ -360,7 +529,7 @@ QByteArray MainWindow::statsJson() const {
     if (cpuMeasureStarted_ && painted > paintedAtStart_) {
         const std::uint64_t cpu = processCpuNs() - cpuStartNs_;
         root[QStringLiteral("cpu_ns")] = qint64(cpu);
-        root[QStringLiteral("measured_wall_ns")] = qint64(monotonicNowNs() - wallStartNs_);
+        root[QStringLiteral("measured_wall_ns")] = qint64(monotonicNs() - wallStartNs_);
         root[QStringLiteral("frames_painted_measured")] = qint64(painted - paintedAtStart_);
         root[QStringLiteral("frames_received_measured")] = qint64(received - receivedAtStart_);
         root[QStringLiteral("cpu_ns_per_painted_frame")] =

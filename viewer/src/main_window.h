@@ -2,11 +2,13 @@
 /**
  * \file main_window.h
  * \brief The viewer's window: the feed picker, or a grid of feed views, with the
- * menus and shortcuts, and the script options (--snapshot, --after-frames).
+ * menus and shortcuts, the status bar, the remembered settings, and the script
+ * options (--snapshot, --after-frames).
  */
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include <QList>
 #include <QMainWindow>
@@ -16,12 +18,17 @@
 #include "viewer_options.h"
 
 class QAction;
-class QGridLayout;
+class QLabel;
+class QSettings;
 class QStackedWidget;
 
 namespace shmframe::viewer {
 
+class FeedGrid;
 class FeedPicker;
+
+/// \brief The viewer's settings: ~/.config/shmframe/shmframe-viewer.conf (XDG_CONFIG_HOME).
+std::unique_ptr<QSettings> viewerSettings();
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -39,7 +46,24 @@ class MainWindow : public QMainWindow {
     const QList<FeedView*>& views() const { return views_; }
     FeedView* currentView() const { return current_; }
     /// \brief The area the feeds are drawn in (what --snapshot writes).
-    QWidget* viewArea() const { return grid_; }
+    QWidget* viewArea() const;
+    FeedGrid* grid() const { return grid_; }
+
+    /// \brief Pauses or resumes every view (Space). Paused views hold no lease.
+    void setPaused(bool paused);
+    bool paused() const { return paused_; }
+    /// \brief While paused: every view shows its next frame (period key).
+    void stepFrame();
+    /// \brief Shows only \a view (nullptr: the whole grid again).
+    void focusView(FeedView* view);
+
+    /// \brief The permanent status bar text of the current view.
+    QString statusText() const;
+    /// \brief Every action of the menus (the shortcuts dialog lists them).
+    const QList<QAction*>& allActions() const { return allActions_; }
+    /// \brief Opens the About box / the keyboard shortcuts window.
+    void showAbout();
+    void showShortcuts();
 
     /// \brief Full screen (menu and status bar hidden) or back to a normal window.
     void setFullScreenMode(bool full);
@@ -53,6 +77,7 @@ class MainWindow : public QMainWindow {
 
   protected:
     void keyPressEvent(QKeyEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
 
   private:
     void createActions();
@@ -65,12 +90,16 @@ class MainWindow : public QMainWindow {
     void saveViewAs();
     void toggleFullscreen();
     void showStatus(const QString& message);
+    void updateStatus();
+    void toggleFocus(FeedView* view);
+    void openLastFeeds();
+    bool scripted() const;
+    void saveSettings();
 
     ViewerOptions options_;
     QStackedWidget* stack_ = nullptr;
     FeedPicker* picker_ = nullptr;
-    QWidget* grid_ = nullptr;
-    QGridLayout* gridLayout_ = nullptr;
+    FeedGrid* grid_ = nullptr;
     QList<FeedView*> views_;
     FeedView* current_ = nullptr;
 
@@ -83,6 +112,15 @@ class MainWindow : public QMainWindow {
     QAction* overlayAction_ = nullptr;
     QAction* inspectorAction_ = nullptr;
     QAction* fullscreenAction_ = nullptr;
+    QAction* pauseAction_ = nullptr;
+    QAction* stepAction_ = nullptr;
+    QAction* focusAction_ = nullptr;
+    QAction* openLastAction_ = nullptr;
+    QList<QAction*> focusNthActions_;
+    QList<QAction*> allActions_;
+    QLabel* statusLabel_ = nullptr;
+    QTimer statusTimer_;
+    bool paused_ = false;
 
     QTimer scriptTimeout_;
     bool scriptDone_ = false;

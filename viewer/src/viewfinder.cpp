@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "viewfinder.h"
 
-#include <time.h>
-
 #include <cmath>
 
 #include <QFontDatabase>
@@ -12,6 +10,7 @@
 #include <QWheelEvent>
 #include <QWidget>
 
+#include <shmframe/clock.h>
 #include <shmframe/reader.h>
 
 #include "viewfinder_qimage.h"
@@ -121,12 +120,6 @@ PainterKind resolvePainter(PainterKind requested, PixelFormat format) {
                                                                      : PainterKind::QImage;
 }
 
-std::uint64_t monotonicNowNs() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1'000'000'000u + std::uint64_t(now.tv_nsec);
-}
-
 std::unique_ptr<Viewfinder> createViewfinder(PainterKind kind, QWidget* parent) {
     switch (kind) {
         case PainterKind::OpenGl:
@@ -197,12 +190,17 @@ void Viewfinder::dropFrame() {
     requestUpdate();
 }
 
+void Viewfinder::acceptStill(QSize size) {
+    geometry_.setImageSize(QSizeF(size));
+    dropFrame();
+}
+
 void Viewfinder::paintDone() {
     if (framePainted_ || !frame_)
         return;
     framePainted_ = true;
     if (callbacks_.framePainted)
-        callbacks_.framePainted(frame_->meta(), monotonicNowNs());
+        callbacks_.framePainted(frame_->meta(), monotonicNs());
 }
 
 void Viewfinder::requestUpdate() {

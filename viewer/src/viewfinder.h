@@ -122,6 +122,8 @@ class Viewfinder {
     /// \brief Takes a new frame: updates the image size and arms the latency probe.
     void acceptFrame(FrameRef frame);
     void dropFrame();
+    /// \brief Drops the frame (and its lease) and shows a still image of \a size instead.
+    void acceptStill(QSize size);
     /// \brief Called at the end of each paint: reports the first paint of a frame.
     void paintDone();
     /// \brief Draws banner, overlay, inspector and highlight over \a viewRect.
@@ -152,9 +154,6 @@ class Viewfinder {
     std::optional<QPoint> hoverPixel_;
     std::optional<QPointF> cursorPos_;
 };
-
-/// \brief CLOCK_MONOTONIC now, in ns (the clock of FrameMeta::publishTimeNs).
-std::uint64_t monotonicNowNs();
 
 /**
  * \brief A viewfinder of \a kind (Auto is not a kind here), parented to \a parent.

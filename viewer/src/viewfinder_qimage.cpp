@@ -7,6 +7,7 @@
 #include <QPainter>
 #include <QRegion>
 
+#include <shmframe/clock.h>
 #include <shmframe/reader.h>
 
 #include "yuv_convert.h"
@@ -64,14 +65,23 @@ void ViewfinderQImage::clearFrame() {
     dropFrame();
 }
 
+void ViewfinderQImage::showStill(QImage still) {
+    const QSize size = still.size();
+    image_ = std::move(still);
+    converted_ = QImage();
+    needsConversion_ = false;
+    conversionPending_ = false;
+    acceptStill(size);
+}
+
 void ViewfinderQImage::convertIfNeeded() {
     if (!conversionPending_ || !frame())
         return;
     conversionPending_ = false;
-    const std::uint64_t start = monotonicNowNs();
+    const std::uint64_t start = monotonicNs();
     // setFrame() checked the planes; a failure here leaves the previous picture.
     if (convertYuvToRgb32(frame()->format(), planesOf(*frame()), converted_))
-        lastConversionNs_ = monotonicNowNs() - start;
+        lastConversionNs_ = monotonicNs() - start;
 }
 
 void ViewfinderQImage::paintEvent(QPaintEvent* event) {

@@ -26,6 +26,10 @@ class ViewfinderQImage final : public QWidget, public Viewfinder {
     Result<void> setFrame(FrameRef frame) override;
     void clearFrame() override;
 
+    /// \brief Shows \a still (a copy, not over a slot) and drops the frame and its
+    /// lease: what a paused view shows.
+    void showStill(QImage still);
+
     /// \brief The image the next paint draws (for tests: no copy for RGB formats).
     const QImage& shownImage() const { return needsConversion_ ? converted_ : image_; }
 
