@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     addPublishCommand(app, action);
     addBenchCommand(app, action);
     addServeCommand(app, action);
+    addWebCommand(app, action);
 
     try {
         app.parse(argc, argv);
