@@ -18,6 +18,8 @@ PACKAGES=(
     gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
     libgstrtspserver-1.0-dev gstreamer1.0-rtsp
+    # `shmframe web` (libsoup 3, webrtcbin with libnice) and its browser tests
+    libsoup-3.0-dev libjson-glib-dev libnice-dev gstreamer1.0-nice chromium nodejs npm
     # Qt 6 viewer, and an X server for tests without a display
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev qt6-qpa-plugins
     libqt6svg6 fonts-dejavu-core xvfb xauth x11-utils imagemagick
@@ -25,6 +27,17 @@ PACKAGES=(
     dpkg-dev file debhelper lintian devscripts fakeroot help2man bash-completion zsh
     doxygen graphviz
 )
+
+# The browser tests' puppeteer-core (tests/web/package-lock.json), installed when npm
+# is there and node_modules is missing or older than the lock file.
+install_web_test_modules() {
+    local dir
+    dir="$(dirname "$0")/../tests/web"
+    if command -v npm >/dev/null && [ -f "$dir/package-lock.json" ] &&
+        [ ! "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+        (cd "$dir" && npm ci --no-audit --no-fund)
+    fi
+}
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -34,6 +47,7 @@ for package in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#PACKAGES[@]} packages are installed"
+    install_web_test_modules
     exit 0
 fi
 
@@ -49,3 +63,4 @@ echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_web_test_modules

@@ -36,6 +36,7 @@ void addPublishCommand(CLI::App& app, Action& action);
 void addBenchCommand(CLI::App& app, Action& action);
 void addServeCommand(CLI::App& app, Action& action);
 void addTopCommand(CLI::App& app, Action& action);
+void addWebCommand(CLI::App& app, Action& action);
 
 /// Prints "shmframe <command>: error: <message>" to stderr.
 void printError(std::string_view command, std::string_view message);

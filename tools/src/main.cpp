@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     addBenchCommand(app, action);
     addServeCommand(app, action);
     addTopCommand(app, action);
+    addWebCommand(app, action);
 
     try {
         app.parse(argc, argv);
