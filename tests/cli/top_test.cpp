@@ -42,7 +42,7 @@ TEST(CliTop, TopJsonListsEveryLiveFeedWithItsReaders) {
         },
         20s));
 
-    auto result = runCommand(kCli, {"top", "--json", "--interval", "0.5"}, 30s);
+    auto result = runCommand(kCli, {"top", "--json", "--interval", "1"}, 30s);
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const json feeds = json::parse(result.out);
     ASSERT_EQ(feeds.size(), 2u) << result.out;
