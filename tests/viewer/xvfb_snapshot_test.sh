@@ -17,6 +17,8 @@ viewer=$1 writer=$2 xvfb=$3 import=$4 convert=$5 gtests=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/viewer-xvfb.XXXXXX")
 export SHMFRAME_DIR=$work/feeds
+# The viewer remembers its window and feeds: in this run's directory, not the user's.
+export XDG_CONFIG_HOME=$work/config
 mkdir -m 700 "$SHMFRAME_DIR"
 pids=()
 

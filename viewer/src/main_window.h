@@ -27,7 +27,7 @@ namespace shmframe::viewer {
 class FeedGrid;
 class FeedPicker;
 
-/// \brief The viewer's settings: ~/.config/shmframe/shmframe-viewer.conf (XDG_CONFIG_HOME).
+/// \brief The viewer's settings: ~/.config/shmframe/shmframe-viewer.ini (XDG_CONFIG_HOME).
 std::unique_ptr<QSettings> viewerSettings();
 
 class MainWindow : public QMainWindow {
