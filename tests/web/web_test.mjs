@@ -332,7 +332,10 @@ const cases = {
       pages.push(page);
     }
     for (const page of pages) {
-      await waitFor("video in every page", async () => (await pageState(page)).frames > 3, 90000);
+      // Background tabs do not render: count what each one decodes.
+      await waitFor("video in every page",
+                    () => page.evaluate(async () => (await window.shmframe.framesDecoded()) > 3),
+                    90000);
     }
     const shared = await stats();
     if (shared.encoders !== 1 || shared.feeds.cam.viewers !== 10) {
