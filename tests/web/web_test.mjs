@@ -331,11 +331,16 @@ const cases = {
       await page.click('.feed[data-feed="cam"]');
       pages.push(page);
     }
-    for (const page of pages) {
+    for (const [i, page] of pages.entries()) {
       // Background tabs do not render: count what each one decodes.
-      await waitFor("video in every page",
-                    () => page.evaluate(async () => (await window.shmframe.framesDecoded()) > 3),
-                    90000);
+      let seen = null;
+      await waitFor(`video in page ${i}`, async () => {
+        const decoded = await page.evaluate(() => window.shmframe.framesDecoded());
+        seen = { decoded, ...(await pageState(page)) };
+        return decoded > 3;
+      }, 90000).catch(async (error) => {
+        throw new Error(error.message + " " + JSON.stringify({ seen, stats: await stats() }));
+      });
     }
     const shared = await stats();
     if (shared.encoders !== 1 || shared.feeds.cam.viewers !== 10) {
