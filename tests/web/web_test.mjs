@@ -218,8 +218,10 @@ const cases = {
     if (process.env.SHMFRAME_WEB_SCREENSHOT) {
       await page.click('.feed[data-feed="cam-red"]');
       await waitFor("video for the screenshot", async () => (await pageState(page)).frames > 10, 60000);
-      await sleep(1500);
-      await page.screenshot({ path: process.env.SHMFRAME_WEB_SCREENSHOT });
+      await waitFor("latency on the page", () => page.evaluate(() =>
+        document.getElementById("latency").textContent.endsWith("ms")));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: process.env.SHMFRAME_WEB_SCREENSHOT, fullPage: true });
     }
   },
 
