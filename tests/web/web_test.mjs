@@ -218,8 +218,10 @@ const cases = {
     if (process.env.SHMFRAME_WEB_SCREENSHOT) {
       await page.click('.feed[data-feed="cam-red"]');
       await waitFor("video for the screenshot", async () => (await pageState(page)).frames > 10, 60000);
-      await sleep(1500);
-      await page.screenshot({ path: process.env.SHMFRAME_WEB_SCREENSHOT });
+      await waitFor("latency on the page", () => page.evaluate(() =>
+        document.getElementById("latency").textContent.endsWith("ms")));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: process.env.SHMFRAME_WEB_SCREENSHOT, fullPage: true });
     }
   },
 
@@ -331,8 +333,16 @@ const cases = {
       await page.click('.feed[data-feed="cam"]');
       pages.push(page);
     }
-    for (const page of pages) {
-      await waitFor("video in every page", async () => (await pageState(page)).frames > 3, 90000);
+    for (const [i, page] of pages.entries()) {
+      // Background tabs do not render: count what each one decodes.
+      let seen = null;
+      await waitFor(`video in page ${i}`, async () => {
+        const decoded = await page.evaluate(() => window.shmframe.framesDecoded());
+        seen = { decoded, ...(await pageState(page)) };
+        return decoded > 3;
+      }, 90000).catch(async (error) => {
+        throw new Error(error.message + " " + JSON.stringify({ seen, stats: await stats() }));
+      });
     }
     const shared = await stats();
     if (shared.encoders !== 1 || shared.feeds.cam.viewers !== 10) {

@@ -60,6 +60,7 @@ Result<std::shared_ptr<FeedBroadcaster>> FeedBroadcaster::start(const Options& o
     g_clear_error(&error);
     std::shared_ptr<FeedBroadcaster> broadcaster(new FeedBroadcaster(options));
     broadcaster->pipeline_ = pipeline;
+    broadcaster->source_ = gst_bin_get_by_name(GST_BIN(pipeline), "src");
     broadcaster->encoder_ = gst_bin_get_by_name(GST_BIN(pipeline), "enc");
     broadcaster->tee_ = gst_bin_get_by_name(GST_BIN(pipeline), "tee");
     if (options.bitrateKbps > 0) {
@@ -84,7 +85,7 @@ FeedBroadcaster::~FeedBroadcaster() {
     if (pipeline_) {
         gst_element_set_state(pipeline_, GST_STATE_NULL);
     }
-    for (GstElement* element : {encoder_, tee_, pipeline_}) {
+    for (GstElement* element : {source_, encoder_, tee_, pipeline_}) {
         if (element) {
             gst_object_unref(element);
         }
@@ -93,6 +94,12 @@ FeedBroadcaster::~FeedBroadcaster() {
 
 Result<std::shared_ptr<WebRtcPeer>> FeedBroadcaster::addViewer(PeerCallbacks callbacks) {
     return WebRtcPeer::attach(GST_BIN(pipeline_), tee_, options_.peer, std::move(callbacks));
+}
+
+void FeedBroadcaster::restartSource() {
+    // Its task stopped at end of stream: through READY, it waits for the next writer.
+    gst_element_set_state(source_, GST_STATE_READY);
+    gst_element_sync_state_with_parent(source_);
 }
 
 void FeedBroadcaster::requestKeyFrame() {
@@ -108,6 +115,22 @@ std::uint64_t FeedBroadcaster::framesEncoded() const {
 }
 
 void FeedBroadcaster::installProbes() {
+    // A writer that exits sends end of stream; the viewers stay for the next writer.
+    GstPad* sourcePad = gst_element_get_static_pad(source_, "src");
+    gst_pad_add_probe(
+        sourcePad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        [](GstPad*, GstPadProbeInfo* info, gpointer self) {
+            if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) {
+                return GST_PAD_PROBE_OK;
+            }
+            auto* broadcaster = static_cast<FeedBroadcaster*>(self);
+            postToMainThread(broadcaster->weak_from_this(),
+                             [broadcaster] { broadcaster->restartSource(); });
+            return GST_PAD_PROBE_DROP;
+        },
+        this, nullptr);
+    gst_object_unref(sourcePad);
+
     GstPad* encoderSink = gst_element_get_static_pad(encoder_, "sink");
     gst_pad_add_probe(
         encoderSink,

@@ -69,6 +69,7 @@ class FeedBroadcaster : public std::enable_shared_from_this<FeedBroadcaster> {
   private:
     explicit FeedBroadcaster(Options options);
     void installProbes();
+    void restartSource();
     void noteRawFrame(GstBuffer* buffer);
     void notePacket(GstBuffer* buffer);
     void flushTimings();
@@ -77,6 +78,7 @@ class FeedBroadcaster : public std::enable_shared_from_this<FeedBroadcaster> {
 
     Options options_;
     GstElement* pipeline_ = nullptr;
+    GstElement* source_ = nullptr;
     GstElement* encoder_ = nullptr;
     GstElement* tee_ = nullptr;
     guint busWatch_ = 0;
