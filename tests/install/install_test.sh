@@ -35,4 +35,11 @@ export PKG_CONFIG_PATH="$WORK/prefix/$LIBDIR/pkgconfig"
 c++ -std=c++20 "$SOURCE_DIR/tests/install/consumer/consumer.cpp" -o "$WORK/consumer-pc" \
     $(pkg-config --cflags --libs shmframe)
 "$WORK/consumer-pc"
+# The Python package, when built: importable from the prefix, finding its library
+# through its RPATH (no LD_LIBRARY_PATH).
+if [ -d "$WORK/prefix/lib/python3/dist-packages/shmframe" ] && [ -x /usr/bin/python3 ]; then
+    env -u LD_LIBRARY_PATH PYTHONPATH="$WORK/prefix/lib/python3/dist-packages" \
+        /usr/bin/python3 -c 'import shmframe; assert "NV12" in shmframe.pixel_formats()'
+    echo "installed Python package imports"
+fi
 echo "1 passed, 0 failed"

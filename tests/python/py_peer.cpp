@@ -56,9 +56,9 @@ int write(int argc, char** argv) {
     if (!pixelFormat) {
         return fail(std::string("unknown format ") + argv[3]);
     }
-    auto format = Format::make(*pixelFormat, std::uint32_t(std::atoi(argv[4])),
-                               std::uint32_t(std::atoi(argv[5])), {30, 1},
-                               std::uint32_t(std::atoi(argv[7])));
+    auto format =
+        Format::make(*pixelFormat, std::uint32_t(std::atoi(argv[4])),
+                     std::uint32_t(std::atoi(argv[5])), {30, 1}, std::uint32_t(std::atoi(argv[7])));
     if (!format) {
         return fail(format.error().message);
     }
@@ -131,9 +131,8 @@ int check(int argc, char** argv) {
                     const auto seen = std::uint8_t(plane[row * format.planes[p].stride + column]);
                     if (seen != pattern(p, row, column, index)) {
                         return fail("frame " + std::to_string(index) + " plane " +
-                                    std::to_string(p) + " row " + std::to_string(row) +
-                                    " byte " + std::to_string(column) + ": " +
-                                    std::to_string(seen));
+                                    std::to_string(p) + " row " + std::to_string(row) + " byte " +
+                                    std::to_string(column) + ": " + std::to_string(seen));
                     }
                 }
             }
