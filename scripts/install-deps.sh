@@ -12,6 +12,8 @@ PACKAGES=(
     libcli11-dev nlohmann-json3-dev
     # OpenCV (C++ and Python)
     libopencv-dev python3-opencv python3-numpy
+    # the Python package (pybind11) and its tests
+    pybind11-dev python3-pybind11 python3-dev python3-pytest
     # GStreamer and the network bridge
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps

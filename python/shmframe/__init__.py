@@ -79,7 +79,8 @@ class Reader(_Reader):
       released while it waits.
     * ``poll()``: a frame if one is ready now, else None.
     * ``fileno()``: readable whenever ``next()`` has something to say (for
-      ``selectors``, ``select`` or asyncio).
+      ``selectors``, ``select`` or asyncio): call ``poll()`` until it returns None,
+      then wait for the fd.
     * ``interrupt()``: makes a waiting ``next()`` (in another thread) raise
       :class:`Interrupted`.
     * ``close()``: disconnects; frames still held stay valid.
@@ -87,7 +88,7 @@ class Reader(_Reader):
       is waited for when ``reconnect`` is on); ``async for frame in reader`` does the
       same without blocking the event loop.
 
-    Properties: ``state`` ("connected", "waiting-for-writer", "end-of-stream"),
+    Properties: ``state`` ("connected", "waiting for writer", "end of stream"),
     ``format`` (None while no writer serves us), ``stats``, ``writer``, ``feed``,
     ``socket_path``, ``closed``.
     """

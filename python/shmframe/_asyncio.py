@@ -32,15 +32,14 @@ async def next_frame(reader: "Reader", timeout: Optional[float] = None) -> "Fram
             pass
         # The fd of a reader waiting for a writer can change when one connects: ask
         # each time.
-        wait = _readable(loop, reader.fileno())
         if deadline is None:
-            await wait
+            await _readable(loop, reader.fileno())
             continue
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise Timeout(f"no frame from feed '{reader.feed}' within {timeout} s")
         try:
-            await asyncio.wait_for(wait, remaining)
+            await asyncio.wait_for(_readable(loop, reader.fileno()), remaining)
         except asyncio.TimeoutError:
             pass
 

@@ -84,4 +84,11 @@ if [ -f "$PREFIX/$LIBDIR/pkgconfig/shmframe-opencv.pc" ]; then
         -Wl,-rpath,"$libdir"
     "$WORK/consumer-opencv-pc"
 fi
+# The Python package, when built: importable from the prefix, finding its library
+# through its RPATH (no LD_LIBRARY_PATH).
+if [ -d "$PREFIX/lib/python3/dist-packages/shmframe" ] && [ -x /usr/bin/python3 ]; then
+    env -u LD_LIBRARY_PATH PYTHONPATH="$PREFIX/lib/python3/dist-packages" \
+        /usr/bin/python3 -c 'import shmframe; assert "NV12" in shmframe.pixel_formats()'
+    echo "installed Python package imports"
+fi
 echo "1 passed, 0 failed"
