@@ -28,6 +28,8 @@ for _ in $(seq 200); do
     sleep 0.1
 done
 
+# bash-completion is written for interactive shells: no -e, -u or pipefail from here.
+set +euo pipefail
 # shellcheck disable=SC1091
 source /usr/share/bash-completion/bash_completion
 # shellcheck disable=SC1091

@@ -69,7 +69,7 @@ TEST_F(CliConsistency, StatsExitsZeroAndSaysSoWhenTheStreamEnds) {
     Child publisher = Child::spawn(
         kCli, {"publish", "ending", "--quiet", "--size", "32x32", "--fps", "20", "--frames", "100"},
         true);
-    ASSERT_TRUE(waitUntil([] { return probeFeed("ending").has_value(); }, 20s));
+    ASSERT_TRUE(waitUntil([] { return probeFeed("ending").hasValue(); }, 20s));
     CapturedChild stats(kCli, {"stats", "ending", "--interval", "0.1"});
     EXPECT_EQ(stats.child().wait(30s), 0) << stats.err();
     EXPECT_TRUE(contains(stats.out(), "end of stream")) << stats.out();

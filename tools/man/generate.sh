@@ -35,7 +35,7 @@ commands=$("$program" --help 2>/dev/null |
         echo
     fi
 } > "$work/main.h2m"
-help2man --no-info --no-discard-stderr --version-string="$version" \
+help2man --no-info --version-string="$version" \
     --name="$description" --include="$work/main.h2m" --output="$outdir/$name.1" "$program"
 
 # One page per command, through a wrapper named PROGRAM-COMMAND that runs
@@ -47,7 +47,7 @@ for command in $commands; do
     summary=$("$program" --help 2>/dev/null |
         awk -v c="$command" 'tolower($0) ~ /^subcommands:/ {on = 1; next} on && $1 == c {$1 = ""; sub(/^ +/, ""); print; exit}')
     printf '[SEE ALSO]\n.BR %s (1)\n' "$name" > "$work/$command.h2m"
-    help2man --no-info --no-discard-stderr --version-string="$version" \
+    help2man --no-info --version-string="$version" \
         --name="${summary:-$name $command}" --include="$work/$command.h2m" \
         --output="$outdir/$name-$command.1" "$wrapper"
     # help2man names the page after the wrapper: call it what the user types.
