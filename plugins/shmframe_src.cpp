@@ -18,6 +18,7 @@
 
 #include "caps_format.h"
 #include "frame_memory.h"
+#include "shmframe/clock.h"
 #include "shmframe/feed.h"
 #include "shmframe/reader.h"
 #include "src_uri_handler.h"
@@ -147,12 +148,6 @@ GstCaps* writerPtsCaps() {
 GstCaps* publishTimeCaps() {
     static GstCaps* caps = referenceCaps("timestamp/x-shmframe-publish-monotonic");
     return caps;
-}
-
-std::uint64_t monotonicNowNs() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1000000000u + std::uint64_t(now.tv_nsec);
 }
 
 }  // namespace
@@ -472,7 +467,7 @@ GstClockTime publishRunningTime(GstShmFrameSrc* self, std::uint64_t publishTimeN
     const GstClockTime baseTime = gst_element_get_base_time(GST_ELEMENT(self));
     const GstClockTime clockNow = gst_clock_get_time(clock);
     gst_object_unref(clock);
-    const std::uint64_t monoNow = monotonicNowNs();
+    const std::uint64_t monoNow = shmframe::monotonicNs();
     // The age of the frame in CLOCK_MONOTONIC carries over to any pipeline clock.
     const std::uint64_t age =
         (publishTimeNs != 0 && publishTimeNs <= monoNow) ? monoNow - publishTimeNs : 0;
@@ -596,12 +591,6 @@ GstFlowReturn deliver(GstShmFrameSrc* self, shmframe::Frame frame, GstBuffer** o
     return GST_FLOW_OK;
 }
 
-std::string feedDirectoryOf(const Reader& reader) {
-    const std::string& socket = reader.socketPath();
-    const auto slash = socket.rfind('/');
-    return slash == std::string::npos ? shmframe::feedDirectory() : socket.substr(0, slash);
-}
-
 GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
     auto* self = GST_SHM_FRAME_SRC(push);
     SrcState& state = *self->state;
@@ -638,7 +627,7 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
                 state.slots = writer ? writer->slotCount : 0;
             }
             if (!*next) {
-                feedDir = feedDirectoryOf(*state.reader);
+                feedDir = state.reader->directory();
             }
         }
         if (*next) {

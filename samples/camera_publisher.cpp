@@ -32,12 +32,6 @@ extern "C" void onStop(int) {
     stopFlag = true;
 }
 
-std::uint64_t monotonicNs() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1'000'000'000u + std::uint64_t(now.tv_nsec);
-}
-
 void sleepUntil(std::uint64_t deadlineNs) {
     timespec deadline{static_cast<time_t>(deadlineNs / 1'000'000'000u),
                       static_cast<long>(deadlineNs % 1'000'000'000u)};
@@ -238,7 +232,7 @@ int run(const Options& options) {
         scene.emplace(width, height, slotType);
     }
     const auto periodNs = static_cast<std::uint64_t>(1e9 / fps);
-    const std::uint64_t startNs = monotonicNs();
+    const std::uint64_t startNs = shmframe::monotonicNs();
     std::uint64_t nextNs = startNs;
     Counters counters;
     cv::Mat captured;
@@ -295,7 +289,7 @@ int run(const Options& options) {
             }
         }
         if (meta.pts == shmframe::kNoTimestamp) {
-            meta.pts = paced ? index * periodNs : monotonicNs() - startNs;
+            meta.pts = paced ? index * periodNs : shmframe::monotonicNs() - startNs;
         }
         meta.duration = periodNs;
         if (auto published = writer->publish(std::move(*frame), meta); !published) {
@@ -304,7 +298,7 @@ int run(const Options& options) {
         ++counters.published;
         if (paced) {
             nextNs += periodNs;
-            const std::uint64_t now = monotonicNs();
+            const std::uint64_t now = shmframe::monotonicNs();
             if (nextNs > now) {
                 sleepUntil(nextNs);
             } else if (now - nextNs > periodNs) {

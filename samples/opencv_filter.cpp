@@ -7,7 +7,6 @@
 //   opencv_filter cam0 edges --output bgr
 //   shmframe snapshot edges edges.png
 #include <signal.h>
-#include <time.h>
 
 #include <CLI/CLI.hpp>
 #include <opencv2/imgproc.hpp>
@@ -25,12 +24,6 @@ namespace {
 std::atomic<bool> stopFlag{false};
 extern "C" void onStop(int) {
     stopFlag = true;
-}
-
-std::uint64_t monotonicNs() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1'000'000'000u + std::uint64_t(now.tv_nsec);
 }
 
 struct Options {
@@ -186,7 +179,7 @@ int run(const Options& options) {
     Filter filter(options);
     Counters counters;
     cv::Mat scratch;
-    std::uint64_t reportNs = monotonicNs();
+    std::uint64_t reportNs = shmframe::monotonicNs();
     std::uint64_t reportProcessed = 0;
     while (!stopFlag && (options.frames == 0 || counters.processed < options.frames)) {
         // Create the output as soon as the input's format is known, before its first frame.
@@ -224,7 +217,7 @@ int run(const Options& options) {
             ++counters.noSlot;
             continue;
         }
-        const std::uint64_t startNs = monotonicNs();
+        const std::uint64_t startNs = shmframe::monotonicNs();
         try {
             auto gray = grayOf(*frame, scratch);
             if (!gray) {
@@ -242,7 +235,7 @@ int run(const Options& options) {
             return fail(std::string("OpenCV failed on ") + frame->format().describe() + ": " +
                         e.what());
         }
-        counters.processingNs += monotonicNs() - startNs;
+        counters.processingNs += shmframe::monotonicNs() - startNs;
         if (!frame->leaseIntact()) {
             ++counters.torn;  // the input changed under us: drop this output frame
             continue;
@@ -254,7 +247,7 @@ int run(const Options& options) {
         }
         ++counters.processed;
 
-        const std::uint64_t now = monotonicNs();
+        const std::uint64_t now = shmframe::monotonicNs();
         if (!options.quiet && now - reportNs >= 1'000'000'000u) {
             const auto stats = reader->stats();
             const double seconds = double(now - reportNs) / 1e9;

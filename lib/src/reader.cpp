@@ -588,5 +588,8 @@ const std::string& Reader::feedName() const {
 const std::string& Reader::socketPath() const {
     return impl_->paths.socket;
 }
+const std::string& Reader::directory() const {
+    return impl_->paths.dir;
+}
 
 }  // namespace shmframe

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "patterns.h"
+#include "shmframe/clock.h"
 #include "shmframe/writer.h"
 
 namespace {
@@ -38,12 +39,6 @@ std::atomic<bool> stopFlag{false};
 
 void onStop(int) {
     stopFlag = true;
-}
-
-std::uint64_t monotonicNs() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1'000'000'000u + std::uint64_t(now.tv_nsec);
 }
 
 int runWriter(const std::string& feed, const std::string& sizeText, int fps,
@@ -94,7 +89,7 @@ int runWriter(const std::string& feed, const std::string& sizeText, int fps,
         }
     }
     const std::uint64_t periodNs = 1'000'000'000u / std::uint64_t(fps);
-    std::uint64_t next = monotonicNs();
+    std::uint64_t next = shmframe::monotonicNs();
     for (std::uint64_t index = 0; !stopFlag; ++index) {
         auto frame = writer->loan();
         if (frame) {
@@ -102,7 +97,7 @@ int runWriter(const std::string& feed, const std::string& sizeText, int fps,
             std::copy(source.begin(), source.end(), frame->bytes().begin());
             std::span<std::byte> plane = frame->plane(0);
             const std::size_t stride = layout.planes[0].stride;
-            const std::uint32_t stampMs = std::uint32_t(monotonicNs() / 1'000'000u);
+            const std::uint32_t stampMs = std::uint32_t(shmframe::monotonicNs() / 1'000'000u);
             for (int bit = 0; bit < kBits; ++bit) {
                 const bool one = (stampMs >> bit) & 1u;
                 const auto level = std::byte(yuv ? (one ? 235 : 16) : (one ? 255 : 0));
@@ -164,10 +159,10 @@ int runClient(const std::string& url, int seconds, const std::string& decoder) {
     std::uint64_t firstNs = 0;
     std::uint64_t firstBytes = 0;
     std::uint64_t firstEncoded = 0;
-    const std::uint64_t endNs = monotonicNs() + std::uint64_t(seconds + 20) * 1'000'000'000u;
+    const std::uint64_t endNs = shmframe::monotonicNs() + std::uint64_t(seconds + 20) * 1'000'000'000u;
     std::uint64_t measureEndNs = 0;
     while (!stopFlag) {
-        const std::uint64_t now = monotonicNs();
+        const std::uint64_t now = shmframe::monotonicNs();
         if (now > endNs || (measureEndNs && now > measureEndNs)) {
             break;
         }
@@ -175,7 +170,7 @@ int runClient(const std::string& url, int seconds, const std::string& decoder) {
         if (!sample) {
             continue;
         }
-        const std::uint64_t arrivalNs = monotonicNs();
+        const std::uint64_t arrivalNs = shmframe::monotonicNs();
         const GstStructure* structure = gst_caps_get_structure(gst_sample_get_caps(sample), 0);
         int width = 0;
         gst_structure_get_int(structure, "width", &width);
@@ -209,7 +204,7 @@ int runClient(const std::string& url, int seconds, const std::string& decoder) {
         }
         gst_sample_unref(sample);
     }
-    const double elapsed = firstNs ? double(monotonicNs() - firstNs) / 1e9 : 0.0;
+    const double elapsed = firstNs ? double(shmframe::monotonicNs() - firstNs) / 1e9 : 0.0;
     const double kbps = elapsed > 0 ? double(h264Bytes - firstBytes) * 8.0 / 1000.0 / elapsed : 0;
     const double receivedFps = elapsed > 0 ? double(h264Frames - firstEncoded) / elapsed : 0;
     gst_element_set_state(pipeline, GST_STATE_NULL);

@@ -231,6 +231,35 @@ TEST_F(HostileReader, ConnectionsThatNeverSayHelloAreClosedAndDoNotStopTheFeed) 
         << test::countOpenFds() << " fds vs " << fdsBefore;
 }
 
+TEST_F(HostileReader, AFloodOfSilentConnectionsNeverKeepsAReaderThatSaysHelloOut) {
+    LogCapture log;
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    Publisher publisher(*writer, 1ms);
+    // Twice as many silent connections as the writer keeps waiting, all held open.
+    std::vector<UniqueFd> silent;
+    for (int i = 0; i < 64; ++i) {
+        silent.push_back(connectRaw(writer->socketPath()));
+        ASSERT_TRUE(silent.back());
+    }
+    // Every new reader still gets in at once: it evicts the oldest silent peer.
+    for (int round = 0; round < 5; ++round) {
+        silent.push_back(connectRaw(writer->socketPath()));
+        auto reader = Reader::open("feed");
+        ASSERT_TRUE(reader) << "round " << round << ": " << reader.error().message;
+        auto frame = reader->next(5s);
+        ASSERT_TRUE(frame) << frame.error().message;
+    }
+    EXPECT_TRUE(log.contains("too many connections without a Hello"));
+    // One line per kind and interval, not one per connection.
+    std::size_t floodLines = 0;
+    for (const auto& line : log.lines()) {
+        floodLines += line.find("too many connections without a Hello") != std::string::npos;
+    }
+    EXPECT_LE(floodLines, 10u);
+    silent.clear();
+}
+
 TEST_F(HostileReader, AReaderThatNeverReadsItsSocketIsDroppedAndNeverBlocksTheWriter) {
     EventLog events;
     WriterOptions options;

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "shmframe/clock.h"
 #include "shmframe/error.h"
 #include "shmframe/feed.h"
 #include "shmframe/format.h"
@@ -55,8 +56,8 @@ int reportError(std::string_view command, const Error& error);
 void installStopHandlers();
 bool stopRequested();
 
-/// CLOCK_MONOTONIC in nanoseconds, the clock publish times are stamped with.
-std::uint64_t monotonicNs();
+/// The clock publish times are stamped with (the library's).
+using shmframe::monotonicNs;
 
 /// Parses "30", "29.97" or "30000/1001" into a frame rate > 0 and <= 1000.
 Result<Fraction> parseFrameRate(std::string_view text);

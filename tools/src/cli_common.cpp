@@ -72,12 +72,6 @@ bool stopRequested() {
     return stopFlag.load(std::memory_order_relaxed);
 }
 
-std::uint64_t monotonicNs() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1'000'000'000u + std::uint64_t(now.tv_nsec);
-}
-
 Result<Fraction> parseFrameRate(std::string_view text) {
     auto bad = [&](std::string_view why) {
         return Error::make(Errc::InvalidArgument, "bad frame rate '" + std::string(text) +

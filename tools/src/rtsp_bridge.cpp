@@ -16,10 +16,12 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "cli.h"
 #include "shmframe/feed.h"
+#include "shmframe/feed_watch.h"
 
 namespace shmframe::cli {
 namespace {
@@ -311,9 +313,8 @@ class Bridge {
     };
 
     Result<void> listen();
-    void watchFeedDirectory(const std::string& directory);
+    Result<void> watchFeeds();
     void rescan();
-    void rescanSoon();
     void rescanIn(std::chrono::milliseconds delay);
     void mount(const FeedInfo& feed, bool announce);
     void unmount(const std::string& name);
@@ -321,10 +322,8 @@ class Bridge {
     std::string url(const std::string& feed) const;
     static void say(const std::string& line);
 
-    static gboolean onRescanTimer(gpointer self);
-    static gboolean onRescanSoon(gpointer self);
+    static gboolean onFeedsChanged(gint fd, GIOCondition condition, gpointer self);
     static gboolean onStopSignal(gpointer self);
-    static void onDirectoryChanged(GFileMonitor*, GFile*, GFile*, GFileMonitorEvent, gpointer self);
 
     ServeOptions options_;
     std::set<std::string> wanted_;
@@ -333,10 +332,9 @@ class Bridge {
     GRef<GstRTSPServer> server_;
     GRef<GstRTSPMountPoints> mountPoints_;
     GRef<GstRTSPAddressPool> udpAddresses_;
-    GRef<GFileMonitor> monitor_;
+    std::optional<FeedWatch> feeds_;  // the feed dir: feeds that come, change and go
     guint listenSource_ = 0;
-    guint rescanTimer_ = 0;
-    guint rescanSoon_ = 0;
+    guint feedsSource_ = 0;
     guint graceTimer_ = 0;
     guint signalSources_[2] = {0, 0};
     int port_ = 0;
@@ -344,8 +342,8 @@ class Bridge {
 };
 
 Bridge::~Bridge() {
-    for (guint* source : {&listenSource_, &rescanTimer_, &rescanSoon_, &graceTimer_,
-                          &signalSources_[0], &signalSources_[1]}) {
+    for (guint* source : {&listenSource_, &feedsSource_, &graceTimer_, &signalSources_[0],
+                          &signalSources_[1]}) {
         if (*source) {
             g_source_remove(*source);
             *source = 0;
@@ -402,32 +400,21 @@ Result<void> Bridge::listen() {
     return {};
 }
 
-void Bridge::watchFeedDirectory(const std::string& directory) {
-    GRef<GFile> file(g_file_new_for_path(directory.c_str()));
-    GError* error = nullptr;
-    monitor_.reset(
-        g_file_monitor_directory(file.get(), G_FILE_MONITOR_WATCH_MOVES, nullptr, &error));
-    if (!monitor_) {
-        // Not fatal: the periodic listing still finds every writer, only later.
-        std::cerr << "shmframe serve: warning: cannot watch " << directory << " ("
-                  << takeMessage(error) << "); new feeds show up within "
-                  << options_.rescanInterval.count() << " ms\n";
-        return;
+Result<void> Bridge::watchFeeds() {
+    FeedWatchOptions watchOptions;
+    watchOptions.rescanInterval = options_.rescanInterval;
+    auto watch = FeedWatch::open(watchOptions);
+    if (!watch) {
+        return std::move(watch).error();
     }
-    g_signal_connect(monitor_.get(), "changed", G_CALLBACK(onDirectoryChanged), this);
+    feeds_.emplace(std::move(*watch));
+    feedsSource_ = g_unix_fd_add(feeds_->fd(), G_IO_IN, onFeedsChanged, this);
+    return {};
 }
 
-void Bridge::onDirectoryChanged(GFileMonitor*, GFile*, GFile*, GFileMonitorEvent, gpointer self) {
-    static_cast<Bridge*>(self)->rescanSoon();
-}
-
-void Bridge::rescanSoon() {
-    // A writer creates its socket before it listens, and one start touches the
-    // directory several times: list once, a moment after the last change.
-    if (rescanSoon_) {
-        g_source_remove(rescanSoon_);
-    }
-    rescanSoon_ = g_timeout_add(100, onRescanSoon, this);
+gboolean Bridge::onFeedsChanged(gint, GIOCondition, gpointer self) {
+    static_cast<Bridge*>(self)->rescan();
+    return G_SOURCE_CONTINUE;
 }
 
 void Bridge::rescanIn(std::chrono::milliseconds delay) {
@@ -445,18 +432,6 @@ void Bridge::rescanIn(std::chrono::milliseconds delay) {
         this);
 }
 
-gboolean Bridge::onRescanSoon(gpointer self) {
-    auto* bridge = static_cast<Bridge*>(self);
-    bridge->rescanSoon_ = 0;
-    bridge->rescan();
-    return G_SOURCE_REMOVE;
-}
-
-gboolean Bridge::onRescanTimer(gpointer self) {
-    static_cast<Bridge*>(self)->rescan();
-    return G_SOURCE_CONTINUE;
-}
-
 gboolean Bridge::onStopSignal(gpointer self) {
     g_main_loop_quit(static_cast<Bridge*>(self)->loop_);
     return G_SOURCE_CONTINUE;
@@ -464,7 +439,8 @@ gboolean Bridge::onStopSignal(gpointer self) {
 
 void Bridge::rescan() {
     std::map<std::string, FeedInfo> live;
-    for (FeedInfo& feed : listFeeds()) {
+    feeds_->update();
+    for (FeedInfo feed : feeds_->feeds()) {
         // A feed at end of stream has nothing more to send; its media would end at once.
         if (feed.endOfStream || !validateFeedName(feed.name) || feed.name.front() == '/') {
             continue;
@@ -558,8 +534,7 @@ GstRTSPFilterResult removeSession(GstRTSPSessionPool*, GstRTSPSession*, gpointer
 
 void Bridge::shutdown() {
     // No more listings: the loop runs a little longer below, only to close clients.
-    monitor_.reset();
-    for (guint* source : {&rescanTimer_, &rescanSoon_, &graceTimer_}) {
+    for (guint* source : {&feedsSource_, &graceTimer_}) {
         if (*source) {
             g_source_remove(*source);
             *source = 0;
@@ -604,10 +579,11 @@ int Bridge::run() {
         return reportError(kCommand, listening.error());
     }
     say("listening on " + url("") + " (feeds of " + *directory + ")");
-    watchFeedDirectory(*directory);
+    if (auto watching = watchFeeds(); !watching) {
+        return reportError(kCommand, watching.error());
+    }
     signalSources_[0] = g_unix_signal_add(SIGINT, onStopSignal, this);
     signalSources_[1] = g_unix_signal_add(SIGTERM, onStopSignal, this);
-    rescanTimer_ = g_timeout_add(guint(options_.rescanInterval.count()), onRescanTimer, this);
     rescan();
     g_main_loop_run(loop_);
     shutdown();

@@ -195,6 +195,9 @@ class Reader {
     std::optional<WriterInfo> writer() const;
     const std::string& feedName() const;
     const std::string& socketPath() const;
+    /// \brief The directory holding the feed's socket: where the reader waits for a
+    /// writer to appear (the feed dir, or the folder of an absolute socket path).
+    const std::string& directory() const;
 
   private:
     struct Impl;
