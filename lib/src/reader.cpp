@@ -25,6 +25,7 @@
 #include "protocol.h"
 #include "shmframe/feed.h"
 #include "shmframe/log.h"
+#include "writer_credentials.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -123,8 +124,11 @@ Result<protocol::Message> handshake(int socket, std::uint32_t flags,
                            "the writer did not take our Hello: " + sent.error().message);
     }
     if (auto ready = protocol::waitReadable(socket, kHandshakeTimeoutMs); !ready) {
-        return Error::make(Errc::Timeout, "the writer did not answer our Hello within " +
-                                              std::to_string(kHandshakeTimeoutMs) + " ms");
+        return Error::make(Errc::Timeout, "the writer (pid " + std::to_string(peerPid(socket)) +
+                                              ") is not responding: it did not answer our "
+                                              "Hello within " +
+                                              std::to_string(kHandshakeTimeoutMs) +
+                                              " ms (stopped or hung?)");
     }
     auto message = protocol::receive(socket, (flags & protocol::kHelloProbe) != 0);
     if (!message) {
@@ -307,7 +311,7 @@ void Reader::Impl::epollAdd(int fd, std::uint64_t tag) {
 }
 
 Result<void> Reader::Impl::connect() {
-    auto sock = connectToWriter(paths);
+    auto sock = connectToWriter(paths, options);
     if (!sock) {
         if (sock.error().code == Errc::NoWriter) {
             removeIfStale(paths);  // a writer killed without cleaning up leaves its socket

@@ -27,6 +27,7 @@
 #include "futex.h"
 #include "mapping.h"
 #include "memfd.h"
+#include "memory_admission.h"
 #include "pool_layout.h"
 #include "protocol.h"
 #include "shmframe/log.h"
@@ -234,20 +235,27 @@ Result<std::shared_ptr<PoolSegment>> Writer::Impl::createPool(const Format& form
     segment->generation = generation;
     segment->loaned.assign(geometry->slotCount, 0);
 
-    auto fd = memfd::create("shmframe:" + paths.name.substr(0, 40), geometry->poolSize);
+    if (auto admitted = memory_admission::admit(
+            geometry->poolSize,
+            "a pool of " + std::to_string(geometry->slotCount) + " slots of " + format.describe());
+        !admitted) {
+        return std::move(admitted).error();
+    }
+    auto fd = memfd::createEmpty("shmframe:" + paths.name.substr(0, 40), geometry->poolSize);
     if (!fd) {
         return std::move(fd).error();
     }
     segment->fd = std::move(*fd);
-    auto mapping = Mapping::map(segment->fd.get(), geometry->poolSize, Mapping::Access::ReadWrite);
+    auto mapping =
+        Mapping::map(segment->fd.get(), geometry->poolSize, Mapping::Access::ReadWrite, false);
     if (!mapping) {
         return std::move(mapping).error();
     }
     segment->mapping = std::move(*mapping);
-    // Touch every page for writing now, so that no publish ever page-faults.
-    auto* bytes = reinterpret_cast<volatile std::uint8_t*>(segment->mapping.data());
-    for (std::uint64_t offset = 0; offset < geometry->poolSize; offset += layout::kPageSize) {
-        bytes[offset] = 0;
+    // Take every page for writing now, charged to us, so that no publish ever page-faults.
+    if (auto filled = memory_admission::populate(segment->mapping.data(), geometry->poolSize);
+        !filled) {
+        return std::move(filled).error();
     }
 
     layout::PoolDescription description;
