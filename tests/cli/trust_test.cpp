@@ -32,7 +32,7 @@ const std::string kCli = SHMFRAME_CLI_PATH;
 constexpr uid_t kNobody = 65534;
 constexpr gid_t kNogroup = 65534;
 
-RunResult cli(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 30s) {
+RunResult cli(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 60s) {
     return runCommand(kCli, args, timeout);
 }
 
@@ -131,7 +131,7 @@ TEST_F(Trust, AWriterWhoseStderrNobodyReadsKeepsAcceptingReadersAndStopsOnSigter
     Child writer =
         Child::spawnWith(kCli, {"publish", "cam0", "--size", "64x48", "--quiet"}, streams);
     ::close(stderrPipe[1]);
-    ASSERT_TRUE(waitUntil([] { return hasPublished("cam0"); }, 20s));
+    ASSERT_TRUE(waitUntil([] { return hasPublished("cam0"); }, 60s));
 
     // Hundreds of warning lines (a bad Hello each), none of which stderr takes.
     for (int i = 0; i < 300; ++i) {
@@ -140,7 +140,7 @@ TEST_F(Trust, AWriterWhoseStderrNobodyReadsKeepsAcceptingReadersAndStopsOnSigter
     for (int i = 0; i < 5; ++i) {
         auto reader = Reader::open("cam0");
         ASSERT_TRUE(reader) << "reader " << i << ": " << reader.error().message;
-        auto frame = reader->next(10s);
+        auto frame = reader->next(30s);
         EXPECT_TRUE(frame) << frame.error().message;
     }
 
@@ -151,7 +151,7 @@ TEST_F(Trust, AWriterWhoseStderrNobodyReadsKeepsAcceptingReadersAndStopsOnSigter
             logged += drainPipe(stderrPipe[0]);
             return contains(logged, "log lines dropped");
         },
-        20s))
+        60s))
         << logged.substr(logged.find_first_not_of('x') == std::string::npos
                              ? logged.size()
                              : logged.find_first_not_of('x'));
@@ -161,7 +161,7 @@ TEST_F(Trust, AWriterWhoseStderrNobodyReadsKeepsAcceptingReadersAndStopsOnSigter
         sendGarbage(path("cam0.sock"));
     }
     writer.signal(SIGTERM);
-    EXPECT_EQ(writer.wait(20s), 0);
+    EXPECT_EQ(writer.wait(60s), 0);
     EXPECT_FALSE(std::filesystem::exists(path("cam0.sock")));
     EXPECT_FALSE(std::filesystem::exists(path("cam0.lock")));
     ::close(stderrPipe[0]);
@@ -240,7 +240,7 @@ class OtherUser : public Trust {
             return 97;
         });
         ASSERT_TRUE(
-            waitUntil([&] { return std::filesystem::exists(feedDir + "/" + feed + ".sock"); }, 20s))
+            waitUntil([&] { return std::filesystem::exists(feedDir + "/" + feed + ".sock"); }, 60s))
             << "the attacker did not start (exit " << attacker_.wait(0ms) << ")";
     }
 
@@ -258,7 +258,7 @@ TEST_F(OtherUser, AFallbackFeedDirMadeByAnotherUserIsRefusedByEveryReader) {
                    ? 0
                    : 1;
     });
-    ASSERT_EQ(mkdirAsNobody.wait(10s), 0);
+    ASSERT_EQ(mkdirAsNobody.wait(30s), 0);
     publishAsNobody(squatted, "cam0");
 
     ScopedEnv noDir("SHMFRAME_DIR", std::nullopt);
@@ -326,16 +326,16 @@ TEST_F(OtherUser, AWriterOfAnotherUidIsRefusedUnlessTrusted) {
     trusting.trustedWriterUids = {kNobody};
     auto trusted = Reader::open("cam0", trusting);
     ASSERT_TRUE(trusted) << trusted.error().message;
-    EXPECT_TRUE(trusted->next(10s));
+    EXPECT_TRUE(trusted->next(30s));
 }
 
 // --- A stopped writer is visible --------------------------------------------------------
 
 TEST_F(Trust, AStoppedWriterIsListedAsNotRespondingAndStatsKeepsReportingIt) {
     Child writer = Child::spawn(kCli, {"publish", "cam0", "--size", "64x48", "--quiet"}, true);
-    ASSERT_TRUE(waitUntil([] { return hasPublished("cam0"); }, 20s));
+    ASSERT_TRUE(waitUntil([] { return hasPublished("cam0"); }, 60s));
     CapturedChild stats(kCli, {"stats", "cam0", "--read", "--interval", "0.2", "--json"});
-    ASSERT_TRUE(waitUntil([&] { return contains(stats.out(), "\"responding\":true"); }, 20s))
+    ASSERT_TRUE(waitUntil([&] { return contains(stats.out(), "\"responding\":true"); }, 60s))
         << stats.err();
 
     writer.signal(SIGSTOP);
@@ -343,7 +343,7 @@ TEST_F(Trust, AStoppedWriterIsListedAsNotRespondingAndStatsKeepsReportingIt) {
         Child& child;
         ~Resume() { child.signal(SIGCONT); }
     } resume{writer};
-    ASSERT_TRUE(waitUntil([&] { return writer.stopped(); }, 10s));
+    ASSERT_TRUE(waitUntil([&] { return writer.stopped(); }, 30s));
 
     auto list = cli({"list"});
     EXPECT_EQ(list.exitCode, 0) << list.err;
@@ -366,7 +366,7 @@ TEST_F(Trust, AStoppedWriterIsListedAsNotRespondingAndStatsKeepsReportingIt) {
     ASSERT_FALSE(reader);
     EXPECT_TRUE(contains(reader.error().message, "not responding")) << reader.error().message;
 
-    EXPECT_TRUE(waitUntil([&] { return contains(stats.out(), "\"responding\":false"); }, 20s))
+    EXPECT_TRUE(waitUntil([&] { return contains(stats.out(), "\"responding\":false"); }, 60s))
         << stats.out() << stats.err();
     EXPECT_TRUE(stats.child().running()) << stats.err();
 
@@ -377,10 +377,10 @@ TEST_F(Trust, AStoppedWriterIsListedAsNotRespondingAndStatsKeepsReportingIt) {
             const std::string out = stats.out();
             return out.find("\"responding\":true", stoppedAt) != std::string::npos;
         },
-        20s))
+        60s))
         << stats.out();
     stats.child().signal(SIGTERM);
-    EXPECT_EQ(stats.child().wait(20s), 0) << stats.err();
+    EXPECT_EQ(stats.child().wait(60s), 0) << stats.err();
 }
 
 }  // namespace
