@@ -16,10 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "feed_dir.h"
 #include "feed_lock.h"
 #include "feed_paths.h"
 #include "reader_link.h"
 #include "shmframe/writer_policy.h"
+#include "writer_credentials.h"
 
 namespace shmframe {
 namespace {
@@ -38,7 +40,49 @@ std::string defaultFeedDirectory() {
     if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime) {
         return std::string(runtime) + "/shmframe";
     }
-    return "/tmp/shmframe-" + std::to_string(::getuid());
+    // The shared fallback; feed_dir::check() makes sure nobody else made it first.
+    const char* tmp = std::getenv("TMPDIR");
+    const std::string base = tmp && tmp[0] == '/' ? tmp : "/tmp";
+    return base + "/shmframe-" + std::to_string(::getuid());
+}
+
+feed_dir::Origin feedDirectoryOrigin() {
+    const char* dir = std::getenv("SHMFRAME_DIR");
+    return dir && *dir ? feed_dir::Origin::Chosen : feed_dir::Origin::Implicit;
+}
+
+// The feed dir as a reader finds it: checked like the writer checks it, when it exists.
+Result<void> checkExistingFeedDirectory(const std::string& dir) {
+    struct stat info {};
+    if (::lstat(dir.c_str(), &info) != 0 && errno == ENOENT) {
+        return {};  // no writer yet; connecting says so
+    }
+    return feed_dir::check(dir, feedDirectoryOrigin());
+}
+
+// A writer that holds its feed but does not answer (SIGSTOP, hung): who it is.
+FeedInfo notResponding(const FeedPaths& paths) {
+    FeedInfo info;
+    info.name = paths.name;
+    info.socketPath = paths.socket;
+    info.responding = false;
+    // The kernel knows who made the socket, even while its writer is stopped...
+    if (auto sock = connectToWriter(paths)) {
+        info.writerPid = peerPid(sock->get());
+    }
+    // ...unless its listen queue is full: then the pid the writer wrote in its lock.
+    if (info.writerPid <= 0) {
+        UniqueFd lock(::open(paths.lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+        // "shmframe-lock <pid>" (feed_lock.cpp); anything else names no pid.
+        constexpr std::string_view kMarker = "shmframe-lock ";
+        char text[40] = {};
+        if (lock && ::read(lock.get(), text, sizeof(text) - 1) > 0 &&
+            std::string_view(text).starts_with(kMarker)) {
+            const long pid = std::strtol(text + kMarker.size(), nullptr, 10);
+            info.writerPid = pid > 0 && pid < (1L << 22) ? static_cast<pid_t>(pid) : 0;
+        }
+    }
+    return info;
 }
 
 }  // namespace
@@ -75,17 +119,9 @@ Result<std::string> ensureFeedDirectory() {
             "cannot create the feed directory " + dir + " (set SHMFRAME_DIR to a writable folder)",
             errno);
     }
-    struct stat info {};
-    if (::stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-        return Error::make(Errc::SystemError, "feed directory " + dir + " is not a directory");
-    }
     // The shared /tmp fallback could have been made by someone else to catch our feeds.
-    if (dir.rfind("/tmp/shmframe-", 0) == 0 && !std::getenv("SHMFRAME_DIR") &&
-        (info.st_uid != ::getuid() || (info.st_mode & 0077) != 0)) {
-        return Error::make(Errc::PermissionDenied,
-                           "feed directory " + dir + " belongs to uid " +
-                               std::to_string(info.st_uid) +
-                               " or is open to others; remove it or set SHMFRAME_DIR");
+    if (auto trusted = feed_dir::check(dir, feedDirectoryOrigin()); !trusted) {
+        return std::move(trusted).error();
     }
     return dir;
 }
@@ -123,6 +159,9 @@ Result<FeedPaths> resolveFeed(std::string_view feed, FeedDir dirMode) {
             paths.dir = *dir;
         } else {
             paths.dir = defaultFeedDirectory();
+            if (auto trusted = checkExistingFeedDirectory(paths.dir); !trusted) {
+                return std::move(trusted).error();
+            }
         }
         paths.socketFile = paths.name + std::string(kSocketSuffix);
         paths.socket = paths.dir + "/" + paths.socketFile;
@@ -137,7 +176,11 @@ Result<FeedPaths> resolveFeed(std::string_view feed, FeedDir dirMode) {
     return paths;
 }
 
-Result<UniqueFd> connectToWriter(const FeedPaths& paths) {
+Result<void> checkFeedDirectory() {
+    return checkExistingFeedDirectory(defaultFeedDirectory());
+}
+
+Result<UniqueFd> connectToWriter(const FeedPaths& paths, const ReaderOptions& trust) {
     UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (!sock) {
         return Error::fromErrno("socket", errno);
@@ -154,6 +197,9 @@ Result<UniqueFd> connectToWriter(const FeedPaths& paths) {
         result = ::connect(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
     } while (result != 0 && errno == EINTR);
     if (result == 0) {
+        if (auto trusted = checkWriterCredentials(sock.get(), trust, paths.dir); !trusted) {
+            return std::move(trusted).error();
+        }
         return sock;
     }
     const int err = errno;
@@ -224,6 +270,9 @@ Result<FeedInfo> probeFeed(std::string_view feed) {
 std::vector<FeedInfo> listFeeds() {
     std::vector<FeedInfo> feeds;
     const std::string dir = defaultFeedDirectory();
+    if (!checkFeedDirectory()) {
+        return feeds;
+    }
     DIR* handle = ::opendir(dir.c_str());
     if (!handle) {
         return feeds;
@@ -244,6 +293,10 @@ std::vector<FeedInfo> listFeeds() {
         auto info = probeFeed(name);
         if (info) {
             feeds.push_back(std::move(*info));
+        } else if (info.error().code == Errc::Timeout) {
+            if (auto paths = resolveFeed(name, FeedDir::DoNotCreate)) {
+                feeds.push_back(notResponding(*paths));
+            }
         } else if (info.error().code == Errc::NoWriter) {
             if (auto paths = resolveFeed(name, FeedDir::DoNotCreate)) {
                 FeedLock::removeIfStale(*paths);

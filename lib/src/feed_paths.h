@@ -7,6 +7,7 @@
 
 #include "shmframe/clock.h"
 #include "shmframe/error.h"
+#include "shmframe/reader.h"
 #include "unique_fd.h"
 
 namespace shmframe {
@@ -22,11 +23,14 @@ struct FeedPaths {
 /// Whether resolveFeed() creates the feed dir (writers, readers that wait) or not.
 enum class FeedDir { Create, DoNotCreate };
 
-/// Validates the name and computes the paths.
+/// Validates the name and computes the paths. The feed dir of a named feed is checked
+/// (feed_dir::check()) either way; an absolute socket path names its dir itself, and
+/// only the writer's credentials are checked.
 Result<FeedPaths> resolveFeed(std::string_view feed, FeedDir dir);
 
 /// Connects a SOCK_SEQPACKET socket to the writer. NoWriter when nobody listens (the
-/// message says where we looked), PermissionDenied when the OS refuses.
-Result<UniqueFd> connectToWriter(const FeedPaths& paths);
+/// message says where we looked), PermissionDenied when the OS refuses or the writer
+/// is not one \a trust accepts (checkWriterCredentials()).
+Result<UniqueFd> connectToWriter(const FeedPaths& paths, const ReaderOptions& trust = {});
 
 }  // namespace shmframe

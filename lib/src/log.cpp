@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "shmframe/log.h"
 
-#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+
+#include "stderr_sink.h"
 
 namespace shmframe {
 namespace {
@@ -30,8 +31,12 @@ void logToStderr(LogLevel level, std::string_view message) {
         return;
     }
     static constexpr const char* kNames[] = {"debug", "info", "warning", "error"};
-    std::fprintf(stderr, "shmframe %s: %.*s\n", kNames[static_cast<int>(level)],
-                 static_cast<int>(message.size()), message.data());
+    std::string line = "shmframe ";
+    line += kNames[static_cast<int>(level)];
+    line += ": ";
+    line += message;
+    line += '\n';
+    stderr_sink::post(std::move(line));
 }
 
 }  // namespace

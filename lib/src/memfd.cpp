@@ -11,7 +11,7 @@
 
 namespace shmframe::memfd {
 
-Result<UniqueFd> create(const std::string& name, std::size_t size) {
+Result<UniqueFd> createEmpty(const std::string& name, std::size_t size) {
     UniqueFd fd(::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (!fd) {
         return Error::fromErrno("memfd_create", errno);
@@ -20,9 +20,17 @@ Result<UniqueFd> create(const std::string& name, std::size_t size) {
         return Error::fromErrno("ftruncate of the pool to " + std::to_string(size) + " bytes",
                                 errno);
     }
+    return fd;
+}
+
+Result<UniqueFd> create(const std::string& name, std::size_t size) {
+    auto fd = createEmpty(name, size);
+    if (!fd) {
+        return fd;
+    }
     // Allocate every page now: a full tmpfs fails here with a clear error instead of a
     // SIGBUS on first touch.
-    if (::fallocate(fd.get(), 0, 0, static_cast<off_t>(size)) != 0) {
+    if (::fallocate(fd->get(), 0, 0, static_cast<off_t>(size)) != 0) {
         return Error::fromErrno("allocating " + std::to_string(size) + " bytes of shared memory",
                                 errno);
     }

@@ -18,6 +18,11 @@ inline constexpr int kRequiredSeals =
 /// Creates a memfd of \a size bytes with its memory allocated (not yet sealed).
 Result<UniqueFd> create(const std::string& name, std::size_t size);
 
+/// Creates a memfd of \a size bytes with no memory allocated yet: the caller takes
+/// the pages through its own mapping (memory_admission::populate), so that they
+/// count as its own from the first one.
+Result<UniqueFd> createEmpty(const std::string& name, std::size_t size);
+
 /// Adds kRequiredSeals plus \a extraSeals (e.g. F_SEAL_FUTURE_WRITE once the writer
 /// has its own writable mapping, so nobody can ever map the pool writable again).
 Result<void> seal(int fd, int extraSeals = 0);

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "memfd.h"
+#include "memory_admission.h"
 
 namespace shmframe {
 
@@ -15,20 +16,26 @@ Result<PoolMapping> PoolMapping::create(const std::string& name,
     const std::uint64_t poolSize = description.geometry.poolSize;
     PoolMapping pool;
     pool.description_ = description;
-    auto fd = memfd::create(name, poolSize);
+    if (auto admitted = memory_admission::admit(
+            poolSize, "a pool of " + std::to_string(description.geometry.slotCount) +
+                          " slots of " + description.format.describe());
+        !admitted) {
+        return std::move(admitted).error();
+    }
+    auto fd = memfd::createEmpty(name, poolSize);
     if (!fd) {
         return std::move(fd).error();
     }
     pool.fd_ = std::move(*fd);
-    auto mapping = Mapping::map(pool.fd_.get(), poolSize, Mapping::Access::ReadWrite);
+    auto mapping = Mapping::map(pool.fd_.get(), poolSize, Mapping::Access::ReadWrite,
+                                Mapping::Prefault::No);
     if (!mapping) {
         return std::move(mapping).error();
     }
     pool.mapping_ = std::move(*mapping);
-    // Touch every page for writing now, so that no publish ever page-faults.
-    auto* bytes = reinterpret_cast<volatile std::uint8_t*>(pool.mapping_.data());
-    for (std::uint64_t offset = 0; offset < poolSize; offset += layout::kPageSize) {
-        bytes[offset] = 0;
+    // Take every page for writing now, charged to us, so that no publish ever page-faults.
+    if (auto filled = memory_admission::populate(pool.mapping_.data(), poolSize); !filled) {
+        return std::move(filled).error();
     }
     layout::writeHeader(pool.header(), description);
 

@@ -141,7 +141,7 @@ void Reader::Impl::epollAdd(int fd, std::uint64_t tag) {
 Result<void> Reader::Impl::connect() {
     const auto mode = options.mode == ReadMode::Sequential ? ReaderLink::Mode::Sequential
                                                            : ReaderLink::Mode::Latest;
-    auto link = ReaderLink::connect(paths, mode, options.clientName, revoked);
+    auto link = ReaderLink::connect(paths, mode, options.clientName, revoked, options);
     if (!link) {
         return std::move(link).error();
     }

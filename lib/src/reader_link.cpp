@@ -7,6 +7,7 @@
 
 #include "feed_lock.h"
 #include "memfd.h"
+#include "writer_credentials.h"
 
 namespace shmframe {
 namespace {
@@ -45,8 +46,11 @@ Result<protocol::Message> handshake(int socket, std::uint32_t flags,
                            "the writer did not take our Hello: " + sent.error().message);
     }
     if (auto ready = protocol::waitReadable(socket, kHandshakeTimeoutMs); !ready) {
-        return Error::make(Errc::Timeout, "the writer did not answer our Hello within " +
-                                              std::to_string(kHandshakeTimeoutMs) + " ms");
+        return Error::make(Errc::Timeout, "the writer (pid " + std::to_string(peerPid(socket)) +
+                                              ") is not responding: it did not answer our "
+                                              "Hello within " +
+                                              std::to_string(kHandshakeTimeoutMs) +
+                                              " ms (stopped or hung?)");
     }
     auto message = protocol::receive(socket, probe);
     if (!message) {
@@ -109,8 +113,9 @@ Result<std::shared_ptr<ReaderControl>> mapControl(const protocol::Welcome& welco
 
 Result<ReaderLink> ReaderLink::connect(const FeedPaths& paths, Mode mode,
                                        const std::string& clientName,
-                                       std::shared_ptr<std::atomic<std::uint64_t>> revoked) {
-    auto socket = connectToWriter(paths);
+                                       std::shared_ptr<std::atomic<std::uint64_t>> revoked,
+                                       const ReaderOptions& trust) {
+    auto socket = connectToWriter(paths, trust);
     if (!socket) {
         if (socket.error().code == Errc::NoWriter) {
             FeedLock::removeIfStale(paths);  // a writer killed without cleaning up

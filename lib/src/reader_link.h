@@ -16,6 +16,7 @@
 #include "pool_mapping.h"
 #include "protocol.h"
 #include "shmframe/error.h"
+#include "shmframe/reader.h"
 #include "unique_fd.h"
 
 namespace shmframe {
@@ -44,12 +45,14 @@ struct ReaderLink {
 
     /**
      * Connects to the feed's writer and takes its Welcome: NoWriter when nobody
-     * listens (a dead writer's files are removed on the way), Timeout, PermissionDenied,
+     * listens (a dead writer's files are removed on the way), Timeout, PermissionDenied
+     * (also for a writer that \a trust does not accept: checkWriterCredentials()),
      * ProtocolMismatch, BadMessage or BadPool naming what was wrong.
      */
     static Result<ReaderLink> connect(const FeedPaths& paths, Mode mode,
                                       const std::string& clientName,
-                                      std::shared_ptr<std::atomic<std::uint64_t>> revoked);
+                                      std::shared_ptr<std::atomic<std::uint64_t>> revoked,
+                                      const ReaderOptions& trust);
 
     UniqueFd socket;
     std::shared_ptr<ReaderControl> control;

@@ -40,7 +40,7 @@ bool hasPublished(const std::string& feed) {
 Child startPublisher(const std::string& feed, std::vector<std::string> args) {
     args.insert(args.begin(), {"publish", feed, "--quiet"});
     Child child = Child::spawn(kCli, args, true);
-    EXPECT_TRUE(waitUntil([&] { return hasPublished(feed); }, 20s))
+    EXPECT_TRUE(waitUntil([&] { return hasPublished(feed); }, 60s))  // a busy machine: failure only
         << "shmframe publish " << feed << " did not start publishing";
     return child;
 }

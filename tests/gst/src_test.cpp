@@ -82,11 +82,17 @@ class SourceNegotiation : public ::testing::TestWithParam<PixelFormat> {};
 TEST_P(SourceNegotiation, SourceTakesItsCapsFromTheFeedAndDeliversExactPixels) {
     test::TempFeedDir dir;
     const Format format = makeFormat(GetParam(), 64, 48);
-    auto writer = Writer::create("neg", format);
+    // Zero copies however the threads are scheduled: the appsink queues at most one
+    // sample and blocks the source, so at most three frames are held (ours, the queued
+    // one, the one being pushed), within the lease limit.
+    WriterOptions options;
+    options.slotCount = 8;
+    options.leaseLimit = 4;
+    auto writer = Writer::create("neg", format, options);
     ASSERT_TRUE(writer) << writer.error().message;
     Publisher publisher(*writer);
 
-    Pipeline pipeline("shmframesrc feed=neg name=src ! appsink name=out sync=false");
+    Pipeline pipeline("shmframesrc feed=neg name=src ! appsink name=out sync=false max-buffers=1");
     ASSERT_TRUE(pipeline.valid()) << pipeline.parseError();
     GstElement* out = pipeline.element("out");
     ASSERT_NE(pipeline.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);

@@ -32,7 +32,9 @@ using namespace std::chrono_literals;
 const std::string kCli = SHMFRAME_CLI_PATH;
 // Upper bounds against hangs only; on a busy 2-core machine an RTSP session with an
 // encoder takes a few seconds to start.
-constexpr auto kStartTimeout = 20s;
+constexpr auto kStartTimeout = 60s;
+// One RTSP request and its answer; DESCRIBE waits for the encoder to preroll.
+constexpr gint64 kRtspTimeoutUs = 60 * G_USEC_PER_SEC;
 constexpr auto kFramesTimeout = 30s;
 
 struct ServeProcess {
@@ -173,7 +175,7 @@ std::string setUpUdpTransport(const std::string& url) {
     GstRTSPConnection* connection = nullptr;
     std::string result = "error: connect";
     if (gst_rtsp_connection_create(parsed, &connection) == GST_RTSP_OK &&
-        gst_rtsp_connection_connect_usec(connection, 10 * G_USEC_PER_SEC) == GST_RTSP_OK) {
+        gst_rtsp_connection_connect_usec(connection, kRtspTimeoutUs) == GST_RTSP_OK) {
         auto exchange = [&](GstRTSPMethod method, const std::string& uri, int cseq,
                             const char* transport, GstRTSPMessage* response) {
             GstRTSPMessage* request = nullptr;
@@ -182,10 +184,10 @@ std::string setUpUdpTransport(const std::string& url) {
             if (transport) {
                 gst_rtsp_message_add_header(request, GST_RTSP_HDR_TRANSPORT, transport);
             }
-            const bool ok = gst_rtsp_connection_send_usec(connection, request,
-                                                          10 * G_USEC_PER_SEC) == GST_RTSP_OK &&
-                            gst_rtsp_connection_receive_usec(connection, response,
-                                                             10 * G_USEC_PER_SEC) == GST_RTSP_OK;
+            const bool ok =
+                gst_rtsp_connection_send_usec(connection, request, kRtspTimeoutUs) == GST_RTSP_OK &&
+                gst_rtsp_connection_receive_usec(connection, response, kRtspTimeoutUs) ==
+                    GST_RTSP_OK;
             gst_rtsp_message_free(request);
             return ok;
         };

@@ -168,6 +168,7 @@ nlohmann::ordered_json feedToJson(const FeedInfo& feed) {
          age < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(age)},
         {"end_of_stream", feed.endOfStream},
         {"pool_bytes", feed.poolBytes},
+        {"responding", feed.responding},
     };
 }
 

@@ -25,6 +25,9 @@ std::string ageText(const FeedInfo& feed) {
 }
 
 int runList(const ListOptions& options) {
+    if (auto trusted = checkFeedDirectory(); !trusted) {
+        return reportError("list", trusted.error());
+    }
     const std::vector<FeedInfo> feeds = listFeeds();
     if (options.names) {  // for scripts and shell completion
         for (const FeedInfo& feed : feeds) {
@@ -47,6 +50,12 @@ int runList(const ListOptions& options) {
     std::printf("%-20s %-10s %-11s %-10s %-8s %-7s %-10s %s\n", "NAME", "FORMAT", "SIZE", "RATE",
                 "WRITER", "READERS", "PUBLISHED", "LAST FRAME");
     for (const FeedInfo& feed : feeds) {
+        if (!feed.responding) {
+            // Its writer holds the feed but does not answer: stopped or hung.
+            std::printf("%-20s %-10s %-11s %-10s %-8d %-7s %-10s %s\n", feed.name.c_str(), "-", "-",
+                        "-", static_cast<int>(feed.writerPid), "-", "-", "not responding");
+            continue;
+        }
         const Format& format = feed.format;
         const std::string size = std::to_string(format.width) + "x" + std::to_string(format.height);
         const std::string rate =
@@ -64,7 +73,8 @@ int runList(const ListOptions& options) {
 
 void addListCommand(CLI::App& app, Action& action) {
     auto options = std::make_shared<ListOptions>();
-    CLI::App* command = app.add_subcommand("list", "List the live feeds (writers that answer)");
+    CLI::App* command = app.add_subcommand(
+        "list", "List the live feeds (a writer that does not answer shows as not responding)");
     command->add_flag("--json", options->json, "Print the feeds as a JSON array");
     command->add_flag("--names", options->names, "Print only the feed names, one per line");
     command->callback([options, &action] { action = [options] { return runList(*options); }; });

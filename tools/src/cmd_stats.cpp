@@ -106,6 +106,7 @@ nlohmann::ordered_json toJson(const FeedInfo& feed, double fps, double elapsed,
         {"readers", feed.readers},
         {"writer_pid", feed.writerPid},
         {"end_of_stream", feed.endOfStream},
+        {"responding", true},
     };
     if (reader) {
         const ReaderStats stats = reader->stats();
@@ -152,6 +153,23 @@ std::string toLine(const FeedInfo& feed, double fps, const std::optional<Reader>
     return line;
 }
 
+// One update for a writer that holds the feed but did not answer the probe.
+void reportNotResponding(const StatsOptions& options, const std::string& why, double elapsed,
+                         bool liveLine) {
+    if (options.json) {
+        std::cout << nlohmann::ordered_json{{"feed", options.feed},
+                                            {"time", elapsed},
+                                            {"responding", false},
+                                            {"error", why}}
+                         .dump()
+                  << std::endl;
+    } else if (liveLine) {
+        std::cout << "\r\033[K" << options.feed << "  not responding: " << why << std::flush;
+    } else {
+        std::cout << options.feed << "  not responding: " << why << std::endl;
+    }
+}
+
 int runStats(const StatsOptions& options) {
     if (!(options.interval >= 0.05 && options.interval <= 3600)) {
         printError("stats", "--interval must be between 0.05 and 3600 seconds");
@@ -169,7 +187,8 @@ int runStats(const StatsOptions& options) {
 
     const std::uint64_t startNs = monotonicNs();
     auto first = probeFeed(options.feed);
-    if (!first) {
+    // A writer that does not answer is reported each interval until it does (or goes).
+    if (!first && first.error().code != Errc::Timeout) {
         return reportError("stats", first.error());
     }
     std::optional<Reader> reader;
@@ -183,7 +202,11 @@ int runStats(const StatsOptions& options) {
 
     const bool liveLine = !options.json && !options.once && isatty(STDOUT_FILENO);
     const auto intervalNs = static_cast<std::uint64_t>(options.interval * 1e9);
-    FeedInfo previous = std::move(*first);
+    // What the last answer said; none yet while the writer did not answer.
+    std::optional<FeedInfo> previous;
+    if (first) {
+        previous = std::move(*first);
+    }
     std::uint64_t previousNs = startNs;
     std::uint64_t updates = 0;
     int exitCode = kExitOk;
@@ -199,6 +222,17 @@ int runStats(const StatsOptions& options) {
         }
         auto current = probeFeed(options.feed);
         const std::uint64_t nowNs = monotonicNs();
+        if (!current && current.error().code == Errc::Timeout) {
+            reportNotResponding(options, current.error().message, double(nowNs - startNs) / 1e9,
+                                liveLine);
+            ++updates;
+            if (options.once || (options.count != 0 && updates >= options.count)) {
+                break;
+            }
+            previous.reset();
+            previousNs = nowNs;
+            continue;
+        }
         if (!current) {
             if (liveLine) {
                 std::cout << '\n';
@@ -221,10 +255,12 @@ int runStats(const StatsOptions& options) {
         }
         const double seconds = double(nowNs - previousNs) / 1e9;
         // A new writer session restarts the count.
-        const bool sameWriter =
-            current->writerPid == previous.writerPid && current->published >= previous.published;
-        const std::uint64_t delta =
-            sameWriter ? current->published - previous.published : current->published;
+        const bool sameWriter = previous && current->writerPid == previous->writerPid &&
+                                current->published >= previous->published;
+        // A new writer session restarts the count; after no answer, the rate restarts.
+        const std::uint64_t delta = !previous    ? 0
+                                    : sameWriter ? current->published - previous->published
+                                                 : current->published;
         const double fps = seconds > 0 ? double(delta) / seconds : 0.0;
 
         if (options.json) {

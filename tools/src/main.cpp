@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     std::string feedDir;
     app.add_option("--dir", feedDir,
                    "Feed directory to use instead of $SHMFRAME_DIR, $XDG_RUNTIME_DIR/shmframe "
-                   "or /tmp/shmframe-UID");
+                   "or ${TMPDIR:-/tmp}/shmframe-UID");
     app.footer(
         "Exit codes: 0 ok, 1 runtime error (no writer, timeout, I/O), 2 usage error.\n"
         "Run 'shmframe COMMAND --help' for the options of a command.\n");

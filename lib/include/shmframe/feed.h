@@ -5,8 +5,13 @@
  *
  * A feed is named by `[A-Za-z0-9._-]{1,64}` and lives as `<feed dir>/<name>.sock`.
  * The feed dir is `$SHMFRAME_DIR`, else `$XDG_RUNTIME_DIR/shmframe`, else
- * `/tmp/shmframe-<uid>`; it is created with mode 0700. An absolute socket path
- * is accepted wherever a feed name is.
+ * `${TMPDIR:-/tmp}/shmframe-<uid>`; it is created with mode 0700. An absolute
+ * socket path is accepted wherever a feed name is.
+ *
+ * Writers and readers trust a feed dir only when it is a directory owned by them
+ * or root (a symlink to it too) and, unless `$SHMFRAME_DIR` names it (a dir that
+ * may be shared on purpose), nobody else may write to it. Readers accept only a
+ * writer of their own uid or root (see ReaderOptions::trustedWriterUids).
  */
 #pragma once
 
@@ -31,6 +36,12 @@ std::string feedDirectory();
 /// \brief The feed directory, created with mode 0700 if missing.
 Result<std::string> ensureFeedDirectory();
 
+/**
+ * \brief PermissionDenied (naming the dir and its owner) when the feed directory
+ * exists but is not one we trust; success when it is, or does not exist yet.
+ */
+Result<void> checkFeedDirectory();
+
 /// \brief The socket path of a feed (validates the name).
 Result<std::string> socketPathFor(std::string_view feed);
 
@@ -49,6 +60,11 @@ struct FeedInfo {
     std::uint64_t lastPublishNs = 0;  ///< CLOCK_MONOTONIC of the last publish, 0 if none
     bool endOfStream = false;
     std::uint64_t poolBytes = 0;
+    /**
+     * False for a writer that holds its feed but does not answer (stopped with
+     * SIGSTOP, or hung): only name, socketPath and writerPid are known then.
+     */
+    bool responding = true;
 };
 
 /// \brief Connects to a feed's writer as a probe (not counted as a reader).
@@ -56,7 +72,9 @@ Result<FeedInfo> probeFeed(std::string_view feed);
 
 /**
  * \brief Lists the live feeds in the feed directory, sorted by name.
+ * A writer that does not answer its probe is listed with responding = false.
  * Sockets whose writer died are removed on the way (their writer's lock is free).
+ * Empty when the feed directory is not one we trust (checkFeedDirectory() says why).
  */
 std::vector<FeedInfo> listFeeds();
 

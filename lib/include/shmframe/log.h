@@ -6,6 +6,14 @@
  * By default warnings and errors go to stderr; SHMFRAME_DEBUG=1 adds info and
  * debug lines. Front ends route them into their own logging (the GStreamer
  * plugin into its debug category).
+ *
+ * Logging never blocks the transport: the default handler hands each line to a
+ * thread of the library that writes stderr, and returns at once. While stderr
+ * does not take lines (a pipe nobody reads, a stuck log collector) a bounded
+ * backlog is kept and further lines are counted and reported later as
+ * "shmframe warning: N log lines dropped". At exit, queued lines get up to half
+ * a second to be written. A handler you install runs on the thread that logs
+ * (the writer's service thread among them), so it must not block either.
  */
 #pragma once
 

@@ -31,6 +31,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shmframe/error.h"
 #include "shmframe/format.h"
@@ -72,6 +73,15 @@ struct ReaderOptions {
     bool reconnect = true;
     /// A name the writer logs for this reader.
     std::string clientName{};
+    /**
+     * Writers we accept besides our own uid and root. The kernel tells who made the
+     * socket we connect to (SO_PEERCRED); by default a writer of another uid is
+     * refused (PermissionDenied naming its uid), so that nobody can publish a feed in
+     * our name. List the uids of deliberately shared feeds here.
+     */
+    std::vector<uid_t> trustedWriterUids{};
+    /// Accept a writer of any uid (only for a feed dir you trust to be yours alone).
+    bool acceptAnyWriter = false;
 };
 
 /// \brief Counters of one reader.
