@@ -314,8 +314,10 @@ Result<void> Reader::Impl::connect() {
         }
         return std::move(sock).error();
     }
-    const std::uint32_t flags =
+    std::uint32_t flags =
         options.mode == ReadMode::Sequential ? std::uint32_t{protocol::kHelloSequential} : 0u;
+    flags |= (std::min(options.leases, layout::kMaxLeases) << protocol::kHelloLeaseShift) &
+             protocol::kHelloLeaseMask;
     auto welcomeMessage = handshake(sock->get(), flags, options.clientName);
     if (!welcomeMessage) {
         return std::move(welcomeMessage).error();
@@ -884,6 +886,7 @@ std::optional<WriterInfo> Reader::writer() const {
         return std::nullopt;
     }
     WriterInfo info = *impl_->writer;
+    info.leases = impl_->control ? impl_->control->leaseCount : 0;
     info.published = impl_->pool->header().published.load(std::memory_order_relaxed);
     info.readers = impl_->pool->header().readers.load(std::memory_order_relaxed);
     return info;

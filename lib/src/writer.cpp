@@ -156,6 +156,20 @@ struct PoolSegment {
     }
 };
 
+namespace {
+
+// Leases for a reader that asked for \a requested (0: the lease limit). More than the
+// limit only while every other slot but the latest and one to loan stays free of it.
+std::uint32_t grantedLeases(const WriterOptions& options, std::uint32_t requested) {
+    if (requested <= options.leaseLimit) {
+        return requested == 0 ? options.leaseLimit : std::max(requested, 1u);
+    }
+    const std::uint32_t spare = options.slotCount > 2 ? options.slotCount - 2 : 1;
+    return std::max(options.leaseLimit, std::min({requested, spare, layout::kMaxLeases}));
+}
+
+}  // namespace
+
 // One connected peer. Until its Hello arrives it is "pending" and only the service
 // thread knows it; afterwards it is a reader, shared with loan()/publish() under the mutex.
 struct ReaderConnection {
@@ -173,6 +187,8 @@ struct ReaderConnection {
     std::uint32_t leaseCount = 0;
     UniqueFd wake;         // write end of the reader's wake-up pipe
     UniqueFd wakeReadEnd;  // our copy of the read end (see sendWake)
+    // Leases the reader asked for in its Hello; 0: our lease limit.
+    std::uint32_t requestedLeases = 0;
 };
 
 struct Writer::Impl : std::enable_shared_from_this<Writer::Impl> {
@@ -492,6 +508,7 @@ void Writer::Impl::handleHello(std::unique_ptr<ReaderConnection>& peer) {
     const auto& hello = std::get<protocol::Hello>(message->payload);
     peer->name = protocol::textOf(hello.clientName, sizeof(hello.clientName));
     peer->sequential = (hello.flags & protocol::kHelloSequential) != 0;
+    peer->requestedLeases = (hello.flags & protocol::kHelloLeaseMask) >> protocol::kHelloLeaseShift;
     if (!allowed(*peer)) {
         refuse(*peer, protocol::Reason::AccessDenied,
                "uid " + std::to_string(peer->uid) + " may not read feed '" + paths.name +
@@ -550,9 +567,9 @@ void Writer::Impl::handleHello(std::unique_ptr<ReaderConnection>& peer) {
     peer->block = reinterpret_cast<layout::ControlBlock*>(peer->control.data());
     peer->block->magic = layout::kControlMagic;
     peer->block->layoutVersion = layout::kLayoutVersion;
-    peer->block->leaseCount = options.leaseLimit;
+    peer->leaseCount = grantedLeases(options, peer->requestedLeases);
+    peer->block->leaseCount = peer->leaseCount;
     peer->block->readerId = peer->id;
-    peer->leaseCount = options.leaseLimit;
     const std::uint64_t latest = layout::latestSequence(segment.header().latest.load());
     peer->block->consumed.store(latest ? latest - 1 : sequence, std::memory_order_seq_cst);
 

@@ -72,6 +72,13 @@ struct ReaderOptions {
     bool reconnect = true;
     /// A name the writer logs for this reader.
     std::string clientName{};
+    /**
+     * Frames this reader wants to hold at once (1 to 16) without getting copies, for
+     * readers that queue frames (a GStreamer queue downstream). 0 takes the writer's
+     * lease limit. The writer grants more than its limit only while it keeps free slots
+     * (at most its slot count - 2); WriterInfo::leases says what was granted.
+     */
+    std::uint32_t leases = 0;
 };
 
 /// \brief Counters of one reader.
@@ -95,6 +102,7 @@ struct WriterInfo {
     WriterPolicy policy = WriterPolicy::NeverBlock;
     std::uint32_t slotCount = 0;
     std::uint32_t leaseLimit = 0;
+    std::uint32_t leases = 0;     ///< frames this reader may hold (ReaderOptions::leases)
     std::uint64_t published = 0;  ///< live count from the shared header
     std::uint32_t readers = 0;    ///< live count from the shared header
 };
