@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <ctime>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,6 +18,7 @@
 #include "buffer_recycler.h"
 #include "caps_format.h"
 #include "frame_memory.h"
+#include "shmframe/clock.h"
 #include "shmframe/feed.h"
 #include "shmframe/reader.h"
 
@@ -155,12 +155,6 @@ GstCaps* writerPtsCaps() {
 GstCaps* publishTimeCaps() {
     static GstCaps* caps = referenceCaps("timestamp/x-shmframe-publish-monotonic");
     return caps;
-}
-
-std::uint64_t monotonicNowNs() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1000000000u + std::uint64_t(now.tv_nsec);
 }
 
 }  // namespace
@@ -489,7 +483,7 @@ GstClockTime publishRunningTime(GstShmFrameSrc* self, std::uint64_t publishTimeN
     const GstClockTime baseTime = gst_element_get_base_time(GST_ELEMENT(self));
     const GstClockTime clockNow = gst_clock_get_time(clock);
     gst_object_unref(clock);
-    const std::uint64_t monoNow = monotonicNowNs();
+    const std::uint64_t monoNow = shmframe::monotonicNs();
     // The age of the frame in CLOCK_MONOTONIC carries over to any pipeline clock.
     const std::uint64_t age =
         (publishTimeNs != 0 && publishTimeNs <= monoNow) ? monoNow - publishTimeNs : 0;
