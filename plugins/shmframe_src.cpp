@@ -692,7 +692,7 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
             if (*next && (**next).writerSession() != state.session) {
                 const auto writer = state.reader->writer();
                 state.slots = writer ? writer->slotCount : 0;
-                state.leases = writer ? writer->leases : 0;
+                state.leases = writer ? writer->leaseLimit : 0;
             }
             if (!*next) {
                 feedDir = feedDirectoryOf(*state.reader);

@@ -886,7 +886,6 @@ std::optional<WriterInfo> Reader::writer() const {
         return std::nullopt;
     }
     WriterInfo info = *impl_->writer;
-    info.leases = impl_->control ? impl_->control->leaseCount : 0;
     info.published = impl_->pool->header().published.load(std::memory_order_relaxed);
     info.readers = impl_->pool->header().readers.load(std::memory_order_relaxed);
     return info;

@@ -212,8 +212,8 @@ TEST_F(Transport, AReaderThatAsksForMoreLeasesHoldsThatManyFramesWithoutCopies) 
     }
     // Granted slots - 2: the newest frame and one slot to write stay free.
     ASSERT_TRUE(reader.writer().has_value());
-    EXPECT_EQ(reader.writer()->leases, 6u);
-    EXPECT_EQ(other.writer()->leases, 2u);  // a reader that does not ask gets the limit
+    EXPECT_EQ(reader.writer()->leaseLimit, 6u);
+    EXPECT_EQ(other.writer()->leaseLimit, 2u);  // a reader that does not ask gets the limit
     for (std::size_t i = 0; i < 6; ++i) {
         EXPECT_FALSE(held[i].isCopy()) << "frame " << i + 1;
     }
