@@ -62,6 +62,8 @@ struct SinkState {
     bool copyLogged = false;
     bool dropLogged = false;
     bool misfitLogged = false;
+    bool poolProposed = false;
+    std::string copyReason;  // why the last copied frame was copied (under statsLock)
 
     // The writer as `stats` sees it: its own lock, so reading stats never waits for
     // a render that waits for a slot (policy=lossless).
@@ -140,13 +142,16 @@ GstStructure* buildStats(GstShmFrameSink* self) {
     if (writer) {
         writerStats = writer->stats();
     }
-    return gst_structure_new(
+    GstStructure* structure = gst_structure_new(
         "shmframesink-stats", "published", G_TYPE_UINT64, state.published.load(), "copied",
         G_TYPE_UINT64, state.copied.load(), "readers", G_TYPE_UINT, writerStats.readers, "drops",
         G_TYPE_UINT64, state.drops.load(), "readers-connected", G_TYPE_UINT64,
         writerStats.readersConnected, "readers-dropped", G_TYPE_UINT64, writerStats.readersDropped,
         "revoked-leases", G_TYPE_UINT64, writerStats.revokedLeases, "loan-failures", G_TYPE_UINT64,
         writerStats.loanFailures, "generation", G_TYPE_UINT, writerStats.generation, nullptr);
+    std::lock_guard lock(state.statsLock);
+    gst_structure_set(structure, "copy-reason", G_TYPE_STRING, state.copyReason.c_str(), nullptr);
+    return structure;
 }
 
 void setProperty(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
@@ -261,6 +266,11 @@ gboolean sinkStart(GstBaseSink* base) {
     state.access = std::move(*access);
     state.writer.reset();
     state.format.reset();
+    state.poolProposed = false;
+    {
+        std::lock_guard statsLock(state.statsLock);
+        state.copyReason.clear();
+    }
     state.discont = true;
     state.copyLogged = false;
     state.dropLogged = false;
@@ -401,6 +411,7 @@ gboolean sinkProposeAllocation(GstBaseSink* base, GstQuery* query) {
     gst_query_add_allocation_pool(query, pool, static_cast<guint>(state.writer->format().frameSize),
                                   0, 0);
     gst_object_unref(pool);
+    state.poolProposed = true;
     GST_DEBUG_OBJECT(self, "proposed a pool of writer slots, generation %" G_GUINT64_FORMAT,
                      state.poolGeneration);
     return TRUE;
@@ -482,6 +493,31 @@ GstFlowReturn publishCopy(GstShmFrameSink* self, GstBuffer* buffer,
     return GST_FLOW_OK;
 }
 
+// Why \a buffer is not a slot we can publish as it is. state.lock held.
+std::string copyReasonOf(const SinkState& state, GstBuffer* buffer,
+                         const shmframe::gst::SlotHolder* holder) {
+    if (holder && holder->owner != &state) {
+        return "the buffer is a slot of another shmframesink";
+    }
+    if (holder) {
+        return "the buffer is a slot of an earlier format of this feed";
+    }
+    if (const char* fallback = shmframe::gst::sinkPoolFallbackReason(buffer)) {
+        return std::string("our pool handed out system memory: ") + fallback;
+    }
+    if (gst_buffer_n_memory(buffer) != 1) {
+        return "the buffer has " + std::to_string(gst_buffer_n_memory(buffer)) +
+               " memories, not one whole slot";
+    }
+    if (!state.poolProposed) {
+        return "upstream never asked for a pool (it allocates its own buffers, or a tee or "
+               "passthrough element is in between)";
+    }
+    return "upstream did not take the pool we proposed: it outputs buffers of its own pool "
+           "(libav decoders render reference frames into their own padded pool when the coded "
+           "and the displayed size match; vp9dec outputs libvpx's reference buffers)";
+}
+
 GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
     auto* self = GST_SHM_FRAME_SINK(base);
     SinkState& state = *self->state;
@@ -509,12 +545,19 @@ GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
         }
         return GST_FLOW_OK;
     }
+    const std::string reason = copyReasonOf(state, buffer, holder);
     if (!state.copyLogged) {
         state.copyLogged = true;
         GST_WARNING_OBJECT(self,
-                           "upstream buffers are not slots of this sink's pool: copying each "
-                           "frame (%s) into a slot; stats 'copied' counts them",
-                           state.format->describe().c_str());
+                           "copying each frame (%s) into a slot: %s; stats 'copied' counts "
+                           "them, 'copy-reason' says why",
+                           state.format->describe().c_str(), reason.c_str());
+    }
+    {
+        std::lock_guard statsLock(state.statsLock);
+        if (state.copyReason != reason) {
+            state.copyReason = reason;
+        }
     }
     return publishCopy(self, buffer, meta);
 }

@@ -11,11 +11,11 @@
 
 #include <atomic>
 #include <cerrno>
-#include <ctime>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "buffer_recycler.h"
 #include "caps_format.h"
 #include "frame_memory.h"
 #include "shmframe/clock.h"
@@ -44,6 +44,8 @@ enum class TimestampMode : gint {
 constexpr GstClockTime kMaxPtsDrift = GST_SECOND;
 // create() re-checks the reader at least this often even without a wake-up.
 constexpr GstClockTime kMaxPollWait = GST_SECOND;
+// A reader's lease limit can be at most this (the library's limit).
+constexpr guint kMaxLeases = 16;
 
 struct Settings {
     std::string feed;
@@ -51,6 +53,7 @@ struct Settings {
     bool reconnect = true;
     guint64 timeoutNs = 0;  // 0: wait forever for a writer
     TimestampMode timestampMode = TimestampMode::PublishTime;
+    guint leases = 0;  // 0: as many as the writer can spare
 };
 
 struct SrcState {
@@ -82,11 +85,15 @@ struct SrcState {
     GstClockTime anchorRunningTime = 0;
     std::uint64_t lastWriterPts = 0;
 
+    shmframe::gst::BufferRecycler recycler;  // GstBuffers and their metas, reused
+
     std::mutex capsLock;  // get_caps is called from any thread
     GstCaps* caps = nullptr;
 
     std::atomic<GstClockTime> latency{0};
     std::atomic<std::uint32_t> slots{0};
+    std::atomic<std::uint32_t> leases{0};  // granted by the current writer
+    bool leaseCopyLogged = false;
     std::atomic<std::uint64_t> layoutCopies{0};
     std::atomic<std::uint64_t> leaseCopies{0};
 };
@@ -98,6 +105,7 @@ enum {
     PROP_RECONNECT,
     PROP_TIMEOUT,
     PROP_TIMESTAMP_MODE,
+    PROP_LEASES,
     PROP_STATS,
 };
 
@@ -193,10 +201,11 @@ GstStructure* buildStats(GstShmFrameSrc* self) {
         "shmframesrc-stats", "received", G_TYPE_UINT64, stats.received, "skipped", G_TYPE_UINT64,
         stats.skipped, "gaps", G_TYPE_UINT64, stats.gaps, "copies", G_TYPE_UINT64,
         state.leaseCopies.load(), "layout-copies", G_TYPE_UINT64, state.layoutCopies.load(),
-        "revoked", G_TYPE_UINT64, stats.revoked, "reconnects", G_TYPE_UINT64, stats.reconnects,
-        "writer-gone", G_TYPE_UINT64, stats.writerGone, "format-changes", G_TYPE_UINT64,
-        stats.formatChanges, "end-of-streams", G_TYPE_UINT64, stats.endOfStreams, "state",
-        G_TYPE_STRING, readerState.c_str(), "writer-pid", G_TYPE_INT, writerPid, nullptr);
+        "leases", G_TYPE_UINT, state.leases.load(), "revoked", G_TYPE_UINT64, stats.revoked,
+        "reconnects", G_TYPE_UINT64, stats.reconnects, "writer-gone", G_TYPE_UINT64,
+        stats.writerGone, "format-changes", G_TYPE_UINT64, stats.formatChanges, "end-of-streams",
+        G_TYPE_UINT64, stats.endOfStreams, "state", G_TYPE_STRING, readerState.c_str(),
+        "writer-pid", G_TYPE_INT, writerPid, nullptr);
 }
 
 void setProperty(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
@@ -220,6 +229,9 @@ void setProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
             break;
         case PROP_TIMESTAMP_MODE:
             s.timestampMode = static_cast<TimestampMode>(g_value_get_enum(value));
+            break;
+        case PROP_LEASES:
+            s.leases = g_value_get_uint(value);
             break;
         default:
             G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
@@ -249,6 +261,9 @@ void getProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
             break;
         case PROP_TIMESTAMP_MODE:
             g_value_set_enum(value, static_cast<gint>(s.timestampMode));
+            break;
+        case PROP_LEASES:
+            g_value_set_uint(value, s.leases);
             break;
         default:
             G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
@@ -282,6 +297,8 @@ gboolean srcStart(GstBaseSrc* base) {
     options.mode = settings.mode;
     options.waitForWriter = true;  // `timeout` bounds the wait instead
     options.reconnect = settings.reconnect;
+    // Downstream queues and sinks hold buffers, each a lease: ask for room for them.
+    options.leases = settings.leases > 0 ? settings.leases : kMaxLeases;
     gchar* name = gst_element_get_name(self);
     options.clientName = std::string("shmframesrc ") + (name ? name : "");
     g_free(name);
@@ -304,6 +321,8 @@ gboolean srcStart(GstBaseSrc* base) {
     state.latency = 0;
     state.layoutCopies = 0;
     state.leaseCopies = 0;
+    state.leases = 0;
+    state.leaseCopyLogged = false;
     setCurrentCaps(state, nullptr);
     return TRUE;
 }
@@ -499,6 +518,47 @@ GstClockTime mapTimestamp(GstShmFrameSrc* self, const shmframe::FrameMeta& meta)
     return mapped;
 }
 
+// The GstVideoMeta of a recycled buffer is updated in place; a new buffer gets one.
+void setVideoMeta(GstBuffer* buffer, const Format& format) {
+    GstVideoMeta* meta = gst_buffer_get_video_meta(buffer);
+    if (!meta) {
+        shmframe::gst::addVideoMeta(buffer, format);
+        return;
+    }
+    meta->flags = GST_VIDEO_FRAME_FLAG_NONE;
+    meta->format = shmframe::gst::toGstVideoFormat(format.pixelFormat);
+    meta->width = format.width;
+    meta->height = format.height;
+    meta->n_planes = std::min<guint>(format.planeCount, GST_VIDEO_MAX_PLANES);
+    for (guint plane = 0; plane < GST_VIDEO_MAX_PLANES; ++plane) {
+        const bool used = plane < meta->n_planes;
+        meta->offset[plane] = used ? format.planes[plane].offset : 0;
+        meta->stride[plane] = used ? static_cast<gint>(format.planes[plane].stride) : 0;
+    }
+}
+
+// Sets (or, when \a present is false, removes) the reference timestamp for \a reference.
+void setReferenceTimestamp(GstBuffer* buffer, GstCaps* reference, bool present,
+                           GstClockTime timestamp, GstClockTime duration) {
+    gpointer iter = nullptr;
+    while (GstMeta* meta = gst_buffer_iterate_meta_filtered(
+               buffer, &iter, GST_REFERENCE_TIMESTAMP_META_API_TYPE)) {
+        auto* stamp = reinterpret_cast<GstReferenceTimestampMeta*>(meta);
+        if (stamp->reference == reference) {
+            if (!present) {
+                gst_buffer_remove_meta(buffer, meta);
+                return;
+            }
+            stamp->timestamp = timestamp;
+            stamp->duration = duration;
+            return;
+        }
+    }
+    if (present) {
+        gst_buffer_add_reference_timestamp_meta(buffer, reference, timestamp, duration);
+    }
+}
+
 GstFlowReturn deliver(GstShmFrameSrc* self, shmframe::Frame frame, GstBuffer** out) {
     SrcState& state = *self->state;
     if (frame.writerSession() != state.session) {
@@ -519,6 +579,14 @@ GstFlowReturn deliver(GstShmFrameSrc* self, shmframe::Frame frame, GstBuffer** o
     const Format& format = *state.format;
     if (frame.isCopy()) {
         ++state.leaseCopies;
+        if (!state.leaseCopyLogged) {
+            state.leaseCopyLogged = true;  // once per start: stats 'copies' counts the rest
+            GST_WARNING_OBJECT(self,
+                               "copying a frame: downstream holds all %u frames the writer "
+                               "lets this reader keep (leases; %u slots); give the writer more "
+                               "slots (shmframesink slots=N) or hold fewer buffers downstream",
+                               state.leases.load(), state.slots.load());
+        }
     }
 
     GstBuffer* buffer = nullptr;
@@ -551,9 +619,9 @@ GstFlowReturn deliver(GstShmFrameSrc* self, shmframe::Frame frame, GstBuffer** o
         }
         ++state.layoutCopies;
     } else {
-        buffer = gst_buffer_new();
+        buffer = state.recycler.acquire();
         gst_buffer_append_memory(buffer, shmframe::gst::wrapReadOnlyFrame(std::move(frame)));
-        shmframe::gst::addVideoMeta(buffer, format);
+        setVideoMeta(buffer, format);
     }
 
     if (!gst_base_src_get_do_timestamp(GST_BASE_SRC(self))) {
@@ -578,15 +646,11 @@ GstFlowReturn deliver(GstShmFrameSrc* self, shmframe::Frame frame, GstBuffer** o
     if (meta.flags & shmframe::kFrameFlagInterlaced) {
         GST_BUFFER_FLAG_SET(buffer, GST_VIDEO_BUFFER_FLAG_INTERLACED);
     }
-    if (meta.pts != shmframe::kNoTimestamp) {
-        gst_buffer_add_reference_timestamp_meta(
-            buffer, writerPtsCaps(), meta.pts,
-            GST_CLOCK_TIME_IS_VALID(meta.duration) ? meta.duration : GST_CLOCK_TIME_NONE);
-    }
-    if (meta.publishTimeNs != 0) {
-        gst_buffer_add_reference_timestamp_meta(buffer, publishTimeCaps(), meta.publishTimeNs,
-                                                GST_CLOCK_TIME_NONE);
-    }
+    setReferenceTimestamp(
+        buffer, writerPtsCaps(), meta.pts != shmframe::kNoTimestamp, meta.pts,
+        GST_CLOCK_TIME_IS_VALID(meta.duration) ? meta.duration : GST_CLOCK_TIME_NONE);
+    setReferenceTimestamp(buffer, publishTimeCaps(), meta.publishTimeNs != 0, meta.publishTimeNs,
+                          GST_CLOCK_TIME_NONE);
     *out = buffer;
     return GST_FLOW_OK;
 }
@@ -625,6 +689,7 @@ GstFlowReturn srcCreate(GstPushSrc* push, GstBuffer** out) {
             if (*next && (**next).writerSession() != state.session) {
                 const auto writer = state.reader->writer();
                 state.slots = writer ? writer->slotCount : 0;
+                state.leases = writer ? writer->leaseLimit : 0;
             }
             if (!*next) {
                 feedDir = state.reader->directory();
@@ -760,11 +825,18 @@ static void gst_shm_frame_src_class_init(GstShmFrameSrcClass* klass) {
                           timestampModeGetType(), static_cast<gint>(TimestampMode::PublishTime),
                           flags));
     g_object_class_install_property(
+        objectClass, PROP_LEASES,
+        g_param_spec_uint("leases", "Leases",
+                          "Frames downstream may hold at once without copies (queues, sinks); "
+                          "the writer grants at most its slots - 2. 0: as many as it can spare",
+                          0, kMaxLeases, 0, flags));
+    g_object_class_install_property(
         objectClass, PROP_STATS,
         g_param_spec_boxed("stats", "Statistics",
                            "Counters: received, skipped (latest mode), gaps (sequential mode), "
-                           "copies (frames copied because downstream held more than the lease "
-                           "limit), layout-copies (frames copied because downstream ignores "
+                           "copies (frames copied because downstream held more than the leases "
+                           "granted), leases (granted by the writer), layout-copies (frames copied "
+                           "because downstream ignores "
                            "GstVideoMeta), revoked, reconnects, writer-gone, format-changes, "
                            "end-of-streams; state and writer-pid",
                            GST_TYPE_STRUCTURE,

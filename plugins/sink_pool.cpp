@@ -18,7 +18,13 @@ struct PoolState {
     SinkPoolConfig config;
     std::atomic<std::uint64_t> fallbacks{0};
     std::atomic<bool> loanErrorLogged{false};
+    std::atomic<bool> starvedLogged{false};
 };
+
+// How long acquire waits while upstream holds every slot. Longer than any hiccup of a
+// pipeline that publishes; a decoder that keeps all slots as reference frames (or has
+// them all in flight on its threads) would otherwise wait forever.
+constexpr auto kMaxSlotWait = std::chrono::milliseconds(200);
 
 }  // namespace
 }  // namespace shmframe::gst
@@ -48,6 +54,11 @@ const gchar** poolGetOptions(GstBufferPool*) {
     return options;
 }
 
+GQuark fallbackQuark() {
+    static const GQuark quark = g_quark_from_static_string("shmframe-fallback-reason");
+    return quark;
+}
+
 gboolean poolSetConfig(GstBufferPool* pool, GstStructure* config) {
     // Upstream may ask for any size or count: a buffer is always one slot of the
     // writer's format, and the writer's slot count is the real limit.
@@ -65,9 +76,11 @@ gboolean poolStop(GstBufferPool*) {
     return TRUE;
 }
 
-GstBuffer* systemMemoryBuffer(const shmframe::Format& format) {
+GstBuffer* systemMemoryBuffer(const shmframe::Format& format, const char* reason) {
     GstBuffer* buffer = gst_buffer_new_allocate(nullptr, format.frameSize, nullptr);
     shmframe::gst::addVideoMeta(buffer, format);
+    gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(buffer), fallbackQuark(),
+                              const_cast<char*>(reason), nullptr);
     return buffer;
 }
 
@@ -76,6 +89,7 @@ GstFlowReturn poolAcquire(GstBufferPool* bufferPool, GstBuffer** result,
     auto* self = SHMFRAME_SINK_POOL(bufferPool);
     PoolState& state = *self->state;
     const auto& config = state.config;
+    const auto waitUntil = std::chrono::steady_clock::now() + shmframe::gst::kMaxSlotWait;
     for (;;) {
         if (GST_BUFFER_POOL_IS_FLUSHING(bufferPool)) {
             return GST_FLOW_FLUSHING;
@@ -87,7 +101,8 @@ GstFlowReturn poolAcquire(GstBufferPool* bufferPool, GstBuffer** result,
                 // The writer moved on to a new format; this pool's buffers keep the old
                 // layout and the sink will copy them (or drop them if they no longer fit).
                 state.fallbacks++;
-                *result = systemMemoryBuffer(config.format);
+                *result =
+                    systemMemoryBuffer(config.format, "a buffer of the pool of an earlier format");
                 return GST_FLOW_OK;
             }
             auto holder = std::make_unique<shmframe::gst::SlotHolder>();
@@ -110,11 +125,24 @@ GstFlowReturn poolAcquire(GstBufferPool* bufferPool, GstBuffer** result,
                                    loan.error().message.c_str());
             }
             state.fallbacks++;
-            *result = systemMemoryBuffer(config.format);
+            *result = systemMemoryBuffer(config.format, "the pool could not loan a slot");
             return GST_FLOW_OK;
         }
         if (params && (params->flags & GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT)) {
             return GST_FLOW_EOS;
+        }
+        if (std::chrono::steady_clock::now() >= waitUntil) {
+            if (!state.starvedLogged.exchange(true)) {
+                GST_WARNING_OBJECT(bufferPool,
+                                   "upstream has held all slots for %lld ms (a decoder keeping "
+                                   "reference frames or frames on its threads?): handing out "
+                                   "system memory that the sink copies; raise slots",
+                                   static_cast<long long>(shmframe::gst::kMaxSlotWait.count()));
+            }
+            state.fallbacks++;
+            *result = systemMemoryBuffer(config.format,
+                                         "upstream holds every slot (raise the sink's slots)");
+            return GST_FLOW_OK;
         }
         // Every slot is out with upstream: wait for one to be published or dropped.
         // The bounded wait re-checks flushing without a wake-up from flush_start.
@@ -172,6 +200,11 @@ GstBufferPool* sinkPoolNew(SinkPoolConfig config) {
 
 std::uint64_t sinkPoolFallbacks(GstBufferPool* pool) {
     return SHMFRAME_SINK_POOL(pool)->state->fallbacks.load();
+}
+
+const char* sinkPoolFallbackReason(GstBuffer* buffer) {
+    return static_cast<const char*>(
+        gst_mini_object_get_qdata(GST_MINI_OBJECT_CAST(buffer), fallbackQuark()));
 }
 
 }  // namespace shmframe::gst

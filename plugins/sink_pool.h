@@ -28,4 +28,7 @@ GstBufferPool* sinkPoolNew(SinkPoolConfig config);
 /// Buffers the pool handed out in system memory because no slot could be loaned.
 std::uint64_t sinkPoolFallbacks(GstBufferPool* pool);
 
+/// Why \a buffer, handed out by one of our pools in system memory, is not a slot; or nullptr.
+const char* sinkPoolFallbackReason(GstBuffer* buffer);
+
 }  // namespace shmframe::gst

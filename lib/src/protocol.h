@@ -51,6 +51,11 @@ enum HelloFlags : std::uint32_t {
     kHelloProbe = 1u << 0,       // only wants the pool header (list/info), not a reader
     kHelloSequential = 1u << 1,  // reads in sequential mode (counts for lossless)
 };
+// Bits 8-15 of Hello::flags: the leases the reader asks for; 0 takes the writer's lease
+// limit. A writer that does not know these bits grants its limit; either way the reader
+// reads what it got from its control block.
+inline constexpr std::uint32_t kHelloLeaseShift = 8;
+inline constexpr std::uint32_t kHelloLeaseMask = 0xffu << kHelloLeaseShift;
 
 struct Hello {
     std::uint32_t flags;

@@ -20,6 +20,7 @@ ReaderConnection::ReaderConnection(std::uint32_t id, UniqueFd socket, const ucre
 void ReaderConnection::greeted(const protocol::Hello& hello) {
     name_ = protocol::textOf(hello.clientName, sizeof(hello.clientName));
     sequential_ = (hello.flags & protocol::kHelloSequential) != 0;
+    requestedLeases_ = (hello.flags & protocol::kHelloLeaseMask) >> protocol::kHelloLeaseShift;
 }
 
 Result<void> ReaderConnection::setUp(std::uint32_t leaseLimit, std::uint64_t consumed) {

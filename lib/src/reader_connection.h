@@ -39,6 +39,8 @@ class ReaderConnection final {
     void greeted(const protocol::Hello& hello);
     const std::string& name() const { return name_; }
     bool sequential() const { return sequential_; }
+    /// Leases the reader asked for in its Hello; 0: the writer's lease limit.
+    std::uint32_t requestedLeases() const { return requestedLeases_; }
 
     /// Creates the reader's sealed control block and its wake-up pipe; \a consumed is
     /// where a sequential reader starts.
@@ -76,6 +78,7 @@ class ReaderConnection final {
     std::uint64_t helloDeadlineNs_;
     std::string name_;
     bool sequential_ = false;
+    std::uint32_t requestedLeases_ = 0;
 
     UniqueFd controlFd_;
     Mapping control_;

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "feed_lock.h"
 #include "memfd.h"
 #include "writer_credentials.h"
@@ -114,16 +116,18 @@ Result<std::shared_ptr<ReaderControl>> mapControl(const protocol::Welcome& welco
 Result<ReaderLink> ReaderLink::connect(const FeedPaths& paths, Mode mode,
                                        const std::string& clientName,
                                        std::shared_ptr<std::atomic<std::uint64_t>> revoked,
-                                       const ReaderOptions& trust) {
-    auto socket = connectToWriter(paths, trust);
+                                       const ReaderOptions& options) {
+    auto socket = connectToWriter(paths, options);
     if (!socket) {
         if (socket.error().code == Errc::NoWriter) {
             FeedLock::removeIfStale(paths);  // a writer killed without cleaning up
         }
         return std::move(socket).error();
     }
-    const std::uint32_t flags =
+    std::uint32_t flags =
         mode == Mode::Sequential ? std::uint32_t{protocol::kHelloSequential} : 0u;
+    flags |= (std::min(options.leases, layout::kMaxLeases) << protocol::kHelloLeaseShift) &
+             protocol::kHelloLeaseMask;
     auto welcomeMessage = handshake(socket->get(), flags, clientName);
     if (!welcomeMessage) {
         return std::move(welcomeMessage).error();

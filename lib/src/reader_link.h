@@ -46,13 +46,13 @@ struct ReaderLink {
     /**
      * Connects to the feed's writer and takes its Welcome: NoWriter when nobody
      * listens (a dead writer's files are removed on the way), Timeout, PermissionDenied
-     * (also for a writer that \a trust does not accept: checkWriterCredentials()),
+     * (also for a writer that \a options do not accept: checkWriterCredentials()),
      * ProtocolMismatch, BadMessage or BadPool naming what was wrong.
      */
     static Result<ReaderLink> connect(const FeedPaths& paths, Mode mode,
                                       const std::string& clientName,
                                       std::shared_ptr<std::atomic<std::uint64_t>> revoked,
-                                      const ReaderOptions& trust);
+                                      const ReaderOptions& options);
 
     UniqueFd socket;
     std::shared_ptr<ReaderControl> control;

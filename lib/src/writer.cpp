@@ -53,6 +53,20 @@ struct PoolGeneration {
     SlotTable slots;  // guarded by Writer::Impl::mutex
 };
 
+namespace {
+
+// Leases for a reader that asked for \a requested (0: the lease limit). More than the
+// limit only while every other slot but the latest and one to loan stays free of it.
+std::uint32_t grantedLeases(const WriterOptions& options, std::uint32_t requested) {
+    if (requested <= options.leaseLimit) {
+        return requested == 0 ? options.leaseLimit : std::max(requested, 1u);
+    }
+    const std::uint32_t spare = options.slotCount > 2 ? options.slotCount - 2 : 1;
+    return std::max(options.leaseLimit, std::min({requested, spare, layout::kMaxLeases}));
+}
+
+}  // namespace
+
 struct Writer::Impl final : WriterService::Host {
     FeedPaths paths;
     WriterOptions options;
@@ -141,7 +155,7 @@ std::optional<std::string> Writer::Impl::admit(std::unique_ptr<ReaderConnection>
         return text;
     }
     const std::uint64_t latest = layout::latestSequence(pool.header().latest.load());
-    if (auto ready = peer->setUp(options.leaseLimit, latest ? latest - 1 : sequence); !ready) {
+    if (auto ready = peer->setUp(grantedLeases(options, peer->requestedLeases()), latest ? latest - 1 : sequence); !ready) {
         lock.unlock();
         const std::string text = "the writer could not set up a reader";
         peer->sendRefused(protocol::Reason::Internal, text);

@@ -346,7 +346,7 @@ TEST(ShmFrameSrc, DownstreamHoldingMoreThanTheLeaseLimitGetsCountedCopies) {
     auto writer = Writer::create("hold", makeFormat(PixelFormat::RGBA, 64, 48), options);
     ASSERT_TRUE(writer) << writer.error().message;
     Publisher publisher(*writer, 2ms);
-    Pipeline pipeline("shmframesrc feed=hold name=src ! appsink name=out sync=false");
+    Pipeline pipeline("shmframesrc feed=hold name=src leases=2 ! appsink name=out sync=false");
     GstElement* out = pipeline.element("out");
     ASSERT_NE(pipeline.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
 
@@ -362,9 +362,30 @@ TEST(ShmFrameSrc, DownstreamHoldingMoreThanTheLeaseLimitGetsCountedCopies) {
     }
     EXPECT_GE(statOf(pipeline.element("src"), "copies"), 3u)
         << "5 frames held with a lease limit of 2";
+    EXPECT_EQ(statOf(pipeline.element("src"), "leases"), 2u);
     for (GstSample* sample : held) {
         gst_sample_unref(sample);
     }
+}
+
+TEST(ShmFrameSrc, AQueueAndASlowElementDownstreamReadWithoutCopies) {
+    test::TempFeedDir dir;
+    WriterOptions options;
+    options.slotCount = 16;  // leaves 14 leases for a reader that asks
+    auto writer = Writer::create("queued", makeFormat(PixelFormat::RGBA, 64, 48), options);
+    ASSERT_TRUE(writer) << writer.error().message;
+    Publisher publisher(*writer, 2ms);
+    // Downstream holds up to 11 frames: 8 queued, one in identity, fakesink's last
+    // sample, one being pushed.
+    Pipeline pipeline(
+        "shmframesrc feed=queued name=src ! queue max-size-buffers=8 ! "
+        "identity sleep-time=20000 ! fakesink sync=false enable-last-sample=true");
+    ASSERT_TRUE(pipeline.valid()) << pipeline.parseError();
+    ASSERT_NE(pipeline.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    ASSERT_TRUE(
+        test::waitUntil([&] { return statOf(pipeline.element("src"), "received") >= 40; }, 60s));
+    EXPECT_EQ(statOf(pipeline.element("src"), "copies"), 0u);
+    EXPECT_EQ(statOf(pipeline.element("src"), "leases"), 14u);
 }
 
 TEST(ShmFrameSrc, BufferHeldPastPipelineTeardownStaysValid) {

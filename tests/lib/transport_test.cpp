@@ -197,6 +197,31 @@ TEST_F(Transport, FramesHeldPastTheLeaseLimitArePrivateCopies) {
     EXPECT_FALSE(frame->isCopy());  // releasing gave the leases back
 }
 
+TEST_F(Transport, AReaderThatAsksForMoreLeasesHoldsThatManyFramesWithoutCopies) {
+    WriterOptions options;
+    options.leaseLimit = 2;
+    options.slotCount = 8;
+    auto writer = makeWriter("asks", PixelFormat::RGBA, options);
+    auto reader = openReader("asks", {.mode = ReadMode::Sequential, .leases = 16});
+    auto other = openReader("asks", {.mode = ReadMode::Sequential});
+    std::vector<Frame> held;
+    for (std::uint64_t i = 1; i <= 7; ++i) {
+        publish(writer, i);
+        auto frame = reader.next(1s);
+        ASSERT_TRUE(frame);
+        held.push_back(std::move(*frame));
+    }
+    // Granted slots - 2: the newest frame and one slot to write stay free.
+    ASSERT_TRUE(reader.writer().has_value());
+    EXPECT_EQ(reader.writer()->leaseLimit, 6u);
+    EXPECT_EQ(other.writer()->leaseLimit, 2u);  // a reader that does not ask gets the limit
+    for (std::size_t i = 0; i < 6; ++i) {
+        EXPECT_FALSE(held[i].isCopy()) << "frame " << i + 1;
+    }
+    EXPECT_TRUE(held[6].isCopy());
+    EXPECT_EQ(reader.stats().copies, 1u);
+}
+
 TEST_F(Transport, WhenReadersPinEverySlotTheWriterTakesOneBackInsteadOfBlocking) {
     WriterOptions options;
     options.slotCount = 3;

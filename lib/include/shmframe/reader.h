@@ -82,6 +82,12 @@ struct ReaderOptions {
     std::vector<uid_t> trustedWriterUids{};
     /// Accept a writer of any uid (only for a feed dir you trust to be yours alone).
     bool acceptAnyWriter = false;
+     * Frames this reader wants to hold at once (1 to 16) without getting copies, for
+     * readers that queue frames (a GStreamer queue downstream). 0 takes the writer's
+     * lease limit. The writer grants more than its limit only while it keeps free slots
+     * (at most its slot count - 2); WriterInfo::leaseLimit says what was granted.
+     */
+    std::uint32_t leases = 0;
 };
 
 /// \brief Counters of one reader.
@@ -104,6 +110,7 @@ struct WriterInfo {
     std::uint32_t generation = 0;
     WriterPolicy policy = WriterPolicy::NeverBlock;
     std::uint32_t slotCount = 0;
+    /// Frames this reader may hold at once: what the writer granted it.
     std::uint32_t leaseLimit = 0;
     std::uint64_t published = 0;  ///< live count from the shared header
     std::uint32_t readers = 0;    ///< live count from the shared header

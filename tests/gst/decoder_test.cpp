@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Real upstreams of shmframesink: decoders (media made by Debian's encoders in a
+// temporary dir), converters and scalers, at common sizes and an odd one. Those that
+// take the sink's pool publish without a copy; the others are copied, and the sink's
+// stats say why (docs/gstreamer.md lists which is which, and why, on GStreamer 1.22).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gst_test_support.h"
+#include "shmframe/shmframe.h"
+#include "test_support.h"
+
+namespace shmframe::gsttest {
+namespace {
+
+constexpr int kFrames = 3;
+
+struct Codec {
+    const char* name;
+    const char* encoder;
+    const char* parser;  // "" when none is needed
+    const char* decoder;
+    bool zeroCopy;  // decodes into the sink's slots at every size
+};
+
+const Codec kCodecs[] = {
+    {"H264", "x264enc speed-preset=ultrafast tune=zerolatency", "h264parse", "avdec_h264", false},
+    {"H265", "x265enc speed-preset=ultrafast tune=zerolatency", "h265parse", "avdec_h265", false},
+    {"VP8", "vp8enc deadline=1", "", "vp8dec", true},
+    {"VP9", "vp9enc deadline=1 cpu-used=8", "", "vp9dec", false},
+    {"JPEG", "jpegenc", "", "jpegdec", true},
+};
+
+struct Size {
+    int width;
+    int height;
+};
+
+const Size kSizes[] = {{640, 480}, {1280, 720}, {1920, 1080}, {642, 362}};
+
+std::string sizeName(const Size& size) {
+    return std::to_string(size.width) + "x" + std::to_string(size.height);
+}
+
+// The first word of each element description that is not installed.
+std::string missingOf(std::initializer_list<const char*> descriptions) {
+    std::string missing;
+    for (const char* description : descriptions) {
+        const std::string name = std::string(description).substr(0, std::strcspn(description, " "));
+        if (name.empty()) {
+            continue;
+        }
+        GstElementFactory* factory = gst_element_factory_find(name.c_str());
+        if (factory) {
+            gst_object_unref(factory);
+        } else {
+            missing += (missing.empty() ? "" : ", ") + name;
+        }
+    }
+    return missing;
+}
+
+// Runs \a description to EOS; "" or the error.
+std::string runToEos(Pipeline& pipeline) {
+    if (!pipeline.valid()) {
+        return "parse error: " + pipeline.parseError();
+    }
+    if (pipeline.setState(GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        return "does not start";
+    }
+    GstMessage* done = pipeline.waitMessage(GST_MESSAGE_EOS | GST_MESSAGE_ERROR, 60s);
+    if (!done) {
+        return "no EOS within 60 s";
+    }
+    std::string result;
+    if (GST_MESSAGE_TYPE(done) == GST_MESSAGE_ERROR) {
+        result = messageText(done);
+    }
+    gst_message_unref(done);
+    return result;
+}
+
+std::string encode(const Codec& codec, const Size& size, const std::string& file) {
+    const std::string parser = *codec.parser ? std::string(" ! ") + codec.parser : "";
+    Pipeline pipeline(
+        "videotestsrc num-buffers=" + std::to_string(kFrames) +
+        " pattern=ball ! video/x-raw,format=I420,width=" + std::to_string(size.width) +
+        ",height=" + std::to_string(size.height) + ",framerate=30/1 ! " + codec.encoder + parser +
+        " ! matroskamux ! filesink location=" + file);
+    return runToEos(pipeline);
+}
+
+struct SinkCounters {
+    std::uint64_t published = 0;
+    std::uint64_t copied = 0;
+    std::string copyReason;
+};
+
+// Runs a pipeline that ends in "shmframesink name=sink" to EOS and reads its stats.
+SinkCounters publishAll(const std::string& description) {
+    Pipeline pipeline(description);
+    const std::string error = runToEos(pipeline);
+    EXPECT_EQ(error, "") << description;
+    SinkCounters counters;
+    GstElement* sink = pipeline.element("sink");
+    if (!sink) {
+        ADD_FAILURE() << "no sink in " << description;
+        return counters;
+    }
+    GstStructure* stats = nullptr;
+    g_object_get(sink, "stats", &stats, nullptr);
+    if (stats) {
+        gst_structure_get_uint64(stats, "published", &counters.published);
+        gst_structure_get_uint64(stats, "copied", &counters.copied);
+        if (const gchar* reason = gst_structure_get_string(stats, "copy-reason")) {
+            counters.copyReason = reason;
+        }
+        gst_structure_free(stats);
+    }
+    return counters;
+}
+
+using DecoderCase = std::tuple<Codec, Size>;
+
+class DecoderToSink : public ::testing::TestWithParam<DecoderCase> {};
+
+TEST_P(DecoderToSink, DecodedFramesArePublishedAndEveryCopyIsExplained) {
+    const auto& [codec, size] = GetParam();
+    if (const std::string missing =
+            missingOf({codec.encoder, codec.parser, codec.decoder, "matroskamux", "decodebin"});
+        !missing.empty()) {
+        GTEST_SKIP() << "not installed: " << missing;
+    }
+    test::TempFeedDir dir;
+    const std::string file = dir.path() + "/media.mkv";
+    ASSERT_EQ(encode(codec, size, file), "");
+
+    const std::string parser = *codec.parser ? std::string(codec.parser) + " ! " : "";
+    // Decoders keep frames (references, frames on their threads): room for them.
+    const std::string sink = " ! shmframesink name=sink slots=8 sync=false feed=";
+    const SinkCounters direct = publishAll("filesrc location=" + file + " ! matroskademux ! " +
+                                           parser + codec.decoder + sink + "direct");
+    EXPECT_EQ(direct.published, std::uint64_t{kFrames});
+    if (codec.zeroCopy) {
+        EXPECT_EQ(direct.copied, 0u) << direct.copyReason;
+    } else if (direct.copied > 0) {
+        EXPECT_NE(direct.copyReason, "") << "a copy must say why";
+    }
+
+    if (std::string(codec.name) == "H264") {
+        const SinkCounters decodebin =
+            publishAll("filesrc location=" + file + " ! decodebin" + sink + "decodebin");
+        EXPECT_EQ(decodebin.published, std::uint64_t{kFrames});
+        EXPECT_EQ(decodebin.copied, direct.copied) << "decodebin picks " << codec.decoder;
+    }
+}
+
+std::string decoderCaseName(const ::testing::TestParamInfo<DecoderCase>& info) {
+    return std::string(std::get<0>(info.param).name) + "_" + sizeName(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(CommonSizes, DecoderToSink,
+                         ::testing::Combine(::testing::ValuesIn(kCodecs),
+                                            ::testing::ValuesIn(kSizes)),
+                         decoderCaseName);
+
+class ConverterToSink : public ::testing::TestWithParam<Size> {};
+
+TEST_P(ConverterToSink, VideoconvertAndVideoscaleWriteIntoTheSinksSlots) {
+    const Size size = GetParam();
+    const std::string caps =
+        "width=" + std::to_string(size.width) + ",height=" + std::to_string(size.height);
+    const SinkCounters converted = publishAll(
+        "videotestsrc num-buffers=" + std::to_string(kFrames) + " ! video/x-raw,format=I420," +
+        caps + " ! videoconvert ! video/x-raw,format=RGBA ! shmframesink name=sink feed=convert " +
+        "sync=false");
+    EXPECT_EQ(converted.published, std::uint64_t{kFrames});
+    EXPECT_EQ(converted.copied, 0u) << converted.copyReason;
+
+    const SinkCounters scaled =
+        publishAll("videotestsrc num-buffers=" + std::to_string(kFrames) +
+                   " ! video/x-raw,format=I420,width=320,height=240 ! videoscale ! video/x-raw," +
+                   caps + " ! shmframesink name=sink feed=scale sync=false");
+    EXPECT_EQ(scaled.published, std::uint64_t{kFrames});
+    EXPECT_EQ(scaled.copied, 0u) << scaled.copyReason;
+}
+
+std::string converterCaseName(const ::testing::TestParamInfo<Size>& info) {
+    return sizeName(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(CommonSizes, ConverterToSink, ::testing::ValuesIn(kSizes),
+                         converterCaseName);
+
+}  // namespace
+}  // namespace shmframe::gsttest
