@@ -33,7 +33,8 @@ namespace shmframe::layout {
 
 inline constexpr std::uint64_t kPoolMagic = 0x454d4152464d4853ull;  // "SHMFRAME"
 inline constexpr std::uint32_t kControlMagic = 0x4c544346;          // "FCTL"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+// 2: FormatLayout carries the colorimetry.
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::uint64_t kPageSize = 4096;
 inline constexpr std::uint32_t kMinSlots = 3;  // latest + one being written + one spare
 inline constexpr std::uint32_t kMaxSlots = 64;
@@ -83,6 +84,12 @@ struct FormatLayout {
     std::uint32_t capsLength;
     std::uint32_t reserved;
     char caps[Format::kMaxCapsLength + 1];
+    // Colorimetry, as shmframe's own enum values (colorimetry.h). A reader maps a
+    // value it does not know to Unknown (= the default for the format and size).
+    std::uint32_t colorMatrix;
+    std::uint32_t colorRange;
+    std::uint32_t colorTransfer;
+    std::uint32_t colorPrimaries;
 };
 
 struct PoolHeader {
@@ -136,6 +143,9 @@ struct ControlBlock {
 };
 
 static_assert(std::is_standard_layout_v<PoolHeader>);
+static_assert(offsetof(FormatLayout, caps) == 136);
+static_assert(offsetof(FormatLayout, colorMatrix) == 136 + Format::kMaxCapsLength + 1);
+static_assert(sizeof(FormatLayout) == offsetof(FormatLayout, colorPrimaries) + 4);
 static_assert(std::is_standard_layout_v<SlotHeader>);
 static_assert(std::is_standard_layout_v<ControlBlock>);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
