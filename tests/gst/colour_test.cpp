@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 
 #include "gst_test_support.h"
@@ -59,9 +60,15 @@ cv::Mat flatMask(const cv::Mat& image) {
 int maxDifference(const cv::Mat& a, const cv::Mat& b, const cv::Mat& mask) {
     cv::Mat diff;
     cv::absdiff(a, b, diff);
+    std::vector<cv::Mat> channels;
+    cv::split(diff, channels);
+    const cv::Mat largest = cv::max(cv::max(channels[0], channels[1]), channels[2]);
     double worst = 0;
-    cv::minMaxLoc(diff.reshape(1), nullptr, &worst, nullptr, nullptr,
-                  mask.empty() ? cv::noArray() : cv::Mat(cv::repeat(mask, 1, 3)));
+    if (mask.empty()) {
+        cv::minMaxLoc(largest, nullptr, &worst);
+    } else {
+        cv::minMaxLoc(largest, nullptr, &worst, nullptr, nullptr, mask);
+    }
     return int(worst);
 }
 
