@@ -40,12 +40,12 @@ struct LocalFrame {
 
 TEST(YuvConvert, Bt601LimitedWhiteBlackAndRedBecomeTheirRgb) {
     const Colorimetry bt601 = Colorimetry::bt601();
-    EXPECT_EQ(yuvToRgb(235, 128, 128, bt601), qRgb(255, 255, 255));
-    EXPECT_EQ(yuvToRgb(16, 128, 128, bt601), qRgb(0, 0, 0));
-    EXPECT_TRUE(closeTo(yuvToRgb(81, 90, 240, bt601), qRgb(255, 0, 0), 2));
+    EXPECT_EQ(yuvToQRgb(235, 128, 128, bt601), qRgb(255, 255, 255));
+    EXPECT_EQ(yuvToQRgb(16, 128, 128, bt601), qRgb(0, 0, 0));
+    EXPECT_TRUE(closeTo(yuvToQRgb(81, 90, 240, bt601), qRgb(255, 0, 0), 2));
     // Out-of-range codes clamp instead of wrapping.
-    EXPECT_EQ(yuvToRgb(255, 255, 255, bt601) | 0xff000000u, yuvToRgb(255, 255, 255, bt601));
-    EXPECT_EQ(qRed(yuvToRgb(0, 0, 0, bt601)), 0);
+    EXPECT_EQ(yuvToQRgb(255, 255, 255, bt601) | 0xff000000u, yuvToQRgb(255, 255, 255, bt601));
+    EXPECT_EQ(qRed(yuvToQRgb(0, 0, 0, bt601)), 0);
 }
 
 TEST(YuvConvert, RgbToYuvGivesTheTextbookCodesForRed) {
@@ -68,7 +68,7 @@ TEST(YuvConvert, EveryColourSpaceRoundTripsWithinTwoLevels) {
             for (int bar = 0; bar < test::kBars; ++bar) {
                 const QRgb colour = test::barColor(bar);
                 const Yuv yuv = rgbToYuv(colour, space);
-                EXPECT_TRUE(closeTo(yuvToRgb(yuv.y, yuv.u, yuv.v, space), colour, 3))
+                EXPECT_TRUE(closeTo(yuvToQRgb(yuv.y, yuv.u, yuv.v, space), colour, 3))
                     << space.describe() << " bar " << bar;
             }
         }

@@ -9,7 +9,7 @@ Colorimetry colorimetryOf(const Format& format) {
     return format.colorimetry.resolved(format.pixelFormat, format.height);
 }
 
-QRgb yuvToRgb(int y, int u, int v, const Colorimetry& colorimetry) {
+QRgb yuvToQRgb(int y, int u, int v, const Colorimetry& colorimetry) {
     const auto rgb =
         shmframe::yuvToRgb(std::uint8_t(y), std::uint8_t(u), std::uint8_t(v), colorimetry);
     return qRgb(rgb[0], rgb[1], rgb[2]);

@@ -26,7 +26,7 @@ namespace shmframe::viewer {
 Colorimetry colorimetryOf(const Format& format);
 
 /// \brief One YUV pixel as an opaque QRgb, with the library's arithmetic.
-QRgb yuvToRgb(int y, int u, int v, const Colorimetry& colorimetry);
+QRgb yuvToQRgb(int y, int u, int v, const Colorimetry& colorimetry);
 
 /// \brief RGB -> YUV (8 bits each), for test patterns and writers of known colours.
 struct Yuv {
