@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace shmframe::gst {
@@ -16,7 +17,110 @@ std::string capsToString(const GstCaps* caps) {
     return result;
 }
 
+// GStreamer's colorimetry enums and shmframe's, both ways. Values one side lacks map
+// to Unknown (shmframe then uses the default for the format and size).
+ColorRange rangeFromGst(GstVideoColorRange range) {
+    switch (range) {
+        case GST_VIDEO_COLOR_RANGE_0_255:
+            return ColorRange::Full;
+        case GST_VIDEO_COLOR_RANGE_16_235:
+            return ColorRange::Limited;
+        default:
+            return ColorRange::Unknown;
+    }
+}
+
+GstVideoColorRange rangeToGst(ColorRange range) {
+    switch (range) {
+        case ColorRange::Full:
+            return GST_VIDEO_COLOR_RANGE_0_255;
+        case ColorRange::Limited:
+            return GST_VIDEO_COLOR_RANGE_16_235;
+        case ColorRange::Unknown:
+            break;
+    }
+    return GST_VIDEO_COLOR_RANGE_UNKNOWN;
+}
+
+constexpr std::pair<GstVideoColorMatrix, ColorMatrix> kMatrices[] = {
+    {GST_VIDEO_COLOR_MATRIX_RGB, ColorMatrix::Rgb},
+    {GST_VIDEO_COLOR_MATRIX_FCC, ColorMatrix::Fcc},
+    {GST_VIDEO_COLOR_MATRIX_BT709, ColorMatrix::Bt709},
+    {GST_VIDEO_COLOR_MATRIX_BT601, ColorMatrix::Bt601},
+    {GST_VIDEO_COLOR_MATRIX_SMPTE240M, ColorMatrix::Smpte240m},
+    {GST_VIDEO_COLOR_MATRIX_BT2020, ColorMatrix::Bt2020},
+};
+
+constexpr std::pair<GstVideoTransferFunction, ColorTransfer> kTransfers[] = {
+    {GST_VIDEO_TRANSFER_GAMMA10, ColorTransfer::Linear},
+    {GST_VIDEO_TRANSFER_GAMMA18, ColorTransfer::Gamma18},
+    {GST_VIDEO_TRANSFER_GAMMA20, ColorTransfer::Gamma20},
+    {GST_VIDEO_TRANSFER_GAMMA22, ColorTransfer::Gamma22},
+    {GST_VIDEO_TRANSFER_BT709, ColorTransfer::Bt709},
+    {GST_VIDEO_TRANSFER_SMPTE240M, ColorTransfer::Smpte240m},
+    {GST_VIDEO_TRANSFER_SRGB, ColorTransfer::Srgb},
+    {GST_VIDEO_TRANSFER_GAMMA28, ColorTransfer::Gamma28},
+    {GST_VIDEO_TRANSFER_LOG100, ColorTransfer::Log100},
+    {GST_VIDEO_TRANSFER_LOG316, ColorTransfer::Log316},
+    {GST_VIDEO_TRANSFER_BT2020_12, ColorTransfer::Bt2020_12},
+    {GST_VIDEO_TRANSFER_ADOBERGB, ColorTransfer::AdobeRgb},
+    {GST_VIDEO_TRANSFER_BT2020_10, ColorTransfer::Bt2020_10},
+    {GST_VIDEO_TRANSFER_SMPTE2084, ColorTransfer::Smpte2084},
+    {GST_VIDEO_TRANSFER_ARIB_STD_B67, ColorTransfer::AribStdB67},
+    {GST_VIDEO_TRANSFER_BT601, ColorTransfer::Bt601},
+};
+
+constexpr std::pair<GstVideoColorPrimaries, ColorPrimaries> kPrimaries[] = {
+    {GST_VIDEO_COLOR_PRIMARIES_BT709, ColorPrimaries::Bt709},
+    {GST_VIDEO_COLOR_PRIMARIES_BT470M, ColorPrimaries::Bt470m},
+    {GST_VIDEO_COLOR_PRIMARIES_BT470BG, ColorPrimaries::Bt470bg},
+    {GST_VIDEO_COLOR_PRIMARIES_SMPTE170M, ColorPrimaries::Smpte170m},
+    {GST_VIDEO_COLOR_PRIMARIES_SMPTE240M, ColorPrimaries::Smpte240m},
+    {GST_VIDEO_COLOR_PRIMARIES_FILM, ColorPrimaries::Film},
+    {GST_VIDEO_COLOR_PRIMARIES_BT2020, ColorPrimaries::Bt2020},
+    {GST_VIDEO_COLOR_PRIMARIES_ADOBERGB, ColorPrimaries::AdobeRgb},
+    {GST_VIDEO_COLOR_PRIMARIES_SMPTEST428, ColorPrimaries::SmpteSt428},
+    {GST_VIDEO_COLOR_PRIMARIES_SMPTERP431, ColorPrimaries::SmpteRp431},
+    {GST_VIDEO_COLOR_PRIMARIES_SMPTEEG432, ColorPrimaries::SmpteEg432},
+    {GST_VIDEO_COLOR_PRIMARIES_EBU3213, ColorPrimaries::Ebu3213},
+};
+
+template <typename Gst, typename Ours, std::size_t N>
+Ours fromGst(const std::pair<Gst, Ours> (&table)[N], Gst value) {
+    for (const auto& [gst, ours] : table) {
+        if (gst == value) {
+            return ours;
+        }
+    }
+    return Ours::Unknown;
+}
+
+template <typename Gst, typename Ours, std::size_t N>
+Gst toGst(const std::pair<Gst, Ours> (&table)[N], Ours value) {
+    for (const auto& [gst, ours] : table) {
+        if (ours == value) {
+            return gst;
+        }
+    }
+    return static_cast<Gst>(0);  // every GStreamer colorimetry enum's UNKNOWN
+}
+
 }  // namespace
+
+Colorimetry colorimetryFromGst(const GstVideoColorimetry& colorimetry) {
+    return Colorimetry{fromGst(kMatrices, colorimetry.matrix), rangeFromGst(colorimetry.range),
+                       fromGst(kTransfers, colorimetry.transfer),
+                       fromGst(kPrimaries, colorimetry.primaries)};
+}
+
+GstVideoColorimetry colorimetryToGst(const Colorimetry& colorimetry) {
+    GstVideoColorimetry out;
+    out.range = rangeToGst(colorimetry.range);
+    out.matrix = toGst(kMatrices, colorimetry.matrix);
+    out.transfer = toGst(kTransfers, colorimetry.transfer);
+    out.primaries = toGst(kPrimaries, colorimetry.primaries);
+    return out;
+}
 
 GstVideoFormat toGstVideoFormat(PixelFormat format) {
     // A table, not gst_video_format_from_string: this runs for every frame.
@@ -96,6 +200,7 @@ Result<Format> formatFromCaps(const GstCaps* caps) {
     if (!format) {
         return format;
     }
+    format->colorimetry = colorimetryFromGst(info.colorimetry);
     // Longer strings cannot travel; readers then rebuild caps from the layout.
     std::string text = capsToString(caps);
     if (text.size() <= Format::kMaxCapsLength) {
@@ -117,7 +222,8 @@ GstCaps* capsFromFormat(const Format& format, bool* usedWriterCaps) {
                                        GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY) &&
             gst_video_info_from_caps(&info, parsed) && GST_VIDEO_INFO_FORMAT(&info) == gstFormat &&
             static_cast<std::uint32_t>(GST_VIDEO_INFO_WIDTH(&info)) == format.width &&
-            static_cast<std::uint32_t>(GST_VIDEO_INFO_HEIGHT(&info)) == format.height) {
+            static_cast<std::uint32_t>(GST_VIDEO_INFO_HEIGHT(&info)) == format.height &&
+            colorimetryFromGst(info.colorimetry) == format.colorimetry) {
             if (usedWriterCaps) {
                 *usedWriterCaps = true;
             }
@@ -131,6 +237,20 @@ GstCaps* capsFromFormat(const Format& format, bool* usedWriterCaps) {
     gst_video_info_init(&info);
     if (!gst_video_info_set_format(&info, gstFormat, format.width, format.height)) {
         return nullptr;
+    }
+    // The pool's colorimetry; fields it leaves Unknown keep GStreamer's default.
+    const GstVideoColorimetry colorimetry = colorimetryToGst(format.colorimetry);
+    if (colorimetry.range != GST_VIDEO_COLOR_RANGE_UNKNOWN) {
+        info.colorimetry.range = colorimetry.range;
+    }
+    if (colorimetry.matrix != GST_VIDEO_COLOR_MATRIX_UNKNOWN) {
+        info.colorimetry.matrix = colorimetry.matrix;
+    }
+    if (colorimetry.transfer != GST_VIDEO_TRANSFER_UNKNOWN) {
+        info.colorimetry.transfer = colorimetry.transfer;
+    }
+    if (colorimetry.primaries != GST_VIDEO_COLOR_PRIMARIES_UNKNOWN) {
+        info.colorimetry.primaries = colorimetry.primaries;
     }
     if (format.frameRate.num > 0 && format.frameRate.den > 0) {
         GST_VIDEO_INFO_FPS_N(&info) = format.frameRate.num;

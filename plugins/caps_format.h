@@ -22,17 +22,25 @@ namespace shmframe::gst {
 
 GstVideoFormat toGstVideoFormat(PixelFormat format);
 
+/// shmframe's colorimetry for GStreamer's; values shmframe has no name for become Unknown.
+Colorimetry colorimetryFromGst(const GstVideoColorimetry& colorimetry);
+/// GStreamer's colorimetry for shmframe's; Unknown fields become GStreamer's UNKNOWN.
+GstVideoColorimetry colorimetryToGst(const Colorimetry& colorimetry);
+
 /**
  * The pool format for negotiated caps. The layout is GStreamer's default for the
  * caps (GstVideoInfo), so an upstream element that ignores GstVideoMeta still
- * writes the slot correctly; the caps string goes into Format::caps verbatim.
+ * writes the slot correctly; the caps string goes into Format::caps verbatim and
+ * the negotiated colorimetry (GStreamer's default when the caps name none) into
+ * Format::colorimetry.
  */
 Result<Format> formatFromCaps(const GstCaps* caps);
 
 /**
  * Caps for a format read from a feed. The writer's caps string is used when it
- * parses and agrees with the checked Format (format, size); otherwise caps are
- * built from the Format, so a foreign or damaged string cannot mislead downstream.
+ * parses and agrees with the checked Format (format, size, colorimetry); otherwise
+ * caps are built from the Format (colorimetry included), so a foreign or damaged
+ * string cannot mislead downstream.
  * \a usedWriterCaps tells which one it was.
  */
 GstCaps* capsFromFormat(const Format& format, bool* usedWriterCaps = nullptr);

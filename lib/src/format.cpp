@@ -159,6 +159,7 @@ Result<Format> Format::make(PixelFormat pixelFormat, std::uint32_t width, std::u
         offset = roundUp(offset + plane.size, strideAlign);
     }
     format.frameSize = offset;
+    format.colorimetry = Colorimetry::defaultFor(pixelFormat, height);
     if (auto valid = format.validate(); !valid) {
         return std::move(valid).error();
     }
@@ -179,6 +180,7 @@ Result<Format> Format::withLayout(PixelFormat pixelFormat, std::uint32_t width,
     }
     std::copy(planes.begin(), planes.end(), format.planes.begin());
     format.frameSize = frameSize;
+    format.colorimetry = Colorimetry::defaultFor(pixelFormat, height);
     if (auto valid = format.validate(); !valid) {
         return std::move(valid).error();
     }
@@ -247,6 +249,23 @@ Result<void> Format::validate() const {
     }
     if (caps.find('\0') != std::string::npos) {
         return layoutError("caps", "contains a NUL byte");
+    }
+    const auto badColour = [](std::string field, auto value) {
+        return layoutError(
+            "colorimetry." + field,
+            "is not a known value (" + std::to_string(static_cast<std::uint32_t>(value)) + ")");
+    };
+    if (!isKnownValue(colorimetry.matrix)) {
+        return badColour("matrix", colorimetry.matrix);
+    }
+    if (!isKnownValue(colorimetry.range)) {
+        return badColour("range", colorimetry.range);
+    }
+    if (!isKnownValue(colorimetry.transfer)) {
+        return badColour("transfer", colorimetry.transfer);
+    }
+    if (!isKnownValue(colorimetry.primaries)) {
+        return badColour("primaries", colorimetry.primaries);
     }
     return {};
 }

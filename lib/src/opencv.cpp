@@ -3,6 +3,7 @@
 // hands out and checked against them, so a view never reaches past its plane.
 
 #include "shmframe/opencv.h"
+#include "shmframe/color_convert.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -10,6 +11,7 @@
 #include <array>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace shmframe {
 namespace {
@@ -160,50 +162,6 @@ Result<PlaneSpans> spansOf(const Format& format, std::span<const std::byte> fram
     return spans;
 }
 
-// I420 as OpenCV wants it: one (H*3/2)xW CV_8UC1 Mat, Y rows then U then V, no
-// padding, even sizes. Frames laid out exactly so are wrapped; others are gathered,
-// odd sizes with their last luma column and row repeated (crop the result).
-Result<cv::Mat> contiguousI420(const Format& format, const PlaneSpans& planes) {
-    const int width = static_cast<int>(format.width);
-    const int height = static_cast<int>(format.height);
-    const int evenWidth = 2 * halfUp(width);
-    const int evenHeight = 2 * halfUp(height);
-    const std::size_t lumaSize = std::size_t(width) * std::size_t(height);
-    const std::size_t chromaSize = lumaSize / 4;
-    const bool packed = width == evenWidth && height == evenHeight &&
-                        format.planes[0].stride == format.width &&
-                        format.planes[1].stride == format.width / 2 &&
-                        format.planes[2].stride == format.width / 2 &&
-                        planes[1].data() == planes[0].data() + lumaSize &&
-                        planes[2].data() == planes[1].data() + chromaSize &&
-                        planes[0].size() >= lumaSize && planes[2].size() >= chromaSize;
-    if (packed) {
-        return wrap({CV_8UC1, width, height * 3 / 2}, {planes[0].data(), lumaSize + 2 * chromaSize},
-                    format.width, 0);
-    }
-    std::array<cv::Mat, 3> views;
-    for (std::uint32_t plane = 0; plane < 3; ++plane) {
-        auto view = viewPlane(format, planes, plane);
-        if (!view) {
-            return std::move(view).error();
-        }
-        views[plane] = *view;
-    }
-    cv::Mat gathered(evenHeight * 3 / 2, evenWidth, CV_8UC1);
-    cv::Mat luma(evenHeight, evenWidth, CV_8UC1, gathered.data);
-    cv::copyMakeBorder(views[0], luma, 0, evenHeight - height, 0, evenWidth - width,
-                       cv::BORDER_REPLICATE);
-    auto* out = gathered.data + std::size_t(evenWidth) * std::size_t(evenHeight);
-    for (int plane = 1; plane < 3; ++plane) {
-        for (int row = 0; row < views[plane].rows; ++row) {
-            const auto bytes = static_cast<std::size_t>(views[plane].cols);
-            std::memcpy(out, views[plane].ptr<unsigned char>(row), bytes);
-            out += bytes;
-        }
-    }
-    return gathered;
-}
-
 // Drops the column and row an odd-sized frame was padded with for OpenCV.
 cv::Mat cropTo(const cv::Mat& image, const Format& format) {
     const cv::Size size(static_cast<int>(format.width), static_cast<int>(format.height));
@@ -217,34 +175,20 @@ Result<cv::Mat> convertToBgr(const Format& format, const PlaneSpans& planes) {
     try {
         cv::Mat bgr;
         switch (format.pixelFormat) {
-            case PixelFormat::NV12: {
-                auto luma = viewPlane(format, planes, 0);
-                auto chroma = viewPlane(format, planes, 1);
-                if (!luma) {
-                    return std::move(luma).error();
+            case PixelFormat::NV12:
+            case PixelFormat::I420:
+            case PixelFormat::YUY2:
+            case PixelFormat::UYVY: {
+                // The project's one YUV conversion, with the format's matrix and range
+                // (cvtColor knows BT.601 limited range only).
+                bgr.create(static_cast<int>(format.height), static_cast<int>(format.width),
+                           CV_8UC3);
+                auto converted = convertToRgb(format, planes, RgbOrder::Bgr,
+                                              reinterpret_cast<std::byte*>(bgr.data), bgr.step);
+                if (!converted) {
+                    return std::move(converted).error();
                 }
-                if (!chroma) {
-                    return std::move(chroma).error();
-                }
-                // Two planes with their own steps: no gathering copy needed, except
-                // for odd sizes, where OpenCV wants an even luma plane.
-                cv::Mat lumaPlane = *luma;
-                const int padRight = 2 * chroma->cols - luma->cols;
-                const int padBottom = 2 * chroma->rows - luma->rows;
-                if (padRight > 0 || padBottom > 0) {
-                    cv::copyMakeBorder(*luma, lumaPlane, 0, padBottom, 0, padRight,
-                                       cv::BORDER_REPLICATE);
-                }
-                cv::cvtColorTwoPlane(lumaPlane, *chroma, bgr, cv::COLOR_YUV2BGR_NV12);
-                return cropTo(bgr, format);
-            }
-            case PixelFormat::I420: {
-                auto i420 = contiguousI420(format, planes);
-                if (!i420) {
-                    return std::move(i420).error();
-                }
-                cv::cvtColor(*i420, bgr, cv::COLOR_YUV2BGR_I420);
-                return cropTo(bgr, format);
+                return bgr;
             }
             case PixelFormat::GRAY16_LE: {
                 auto view = viewPlane(format, planes, 0);
@@ -278,41 +222,81 @@ Result<cv::Mat> convertToBgr(const Format& format, const PlaneSpans& planes) {
     }
 }
 
-// BT.601 limited range, the inverse of what OpenCV's YUV2BGR codes assume.
-struct Yuv {
-    int y, u, v;
-};
-Yuv bgrToYuv(const unsigned char* bgr) {
-    const int b = bgr[0];
-    const int g = bgr[1];
-    const int r = bgr[2];
-    return {((66 * r + 129 * g + 25 * b + 128) >> 8) + 16,
-            ((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128,
-            ((112 * r - 94 * g - 18 * b + 128) >> 8) + 128};
-}
-
-Result<void> writePackedYuv422(const cv::Mat& bgr, cv::Mat target, bool yuy2) {
-    for (int row = 0; row < bgr.rows; ++row) {
-        const auto* in = bgr.ptr<unsigned char>(row);
-        auto* out = target.ptr<unsigned char>(row);
-        for (int col = 0; col < bgr.cols; col += 2) {
-            // An odd last pixel is repeated to fill its Y-U-Y-V group.
-            const int next = col + 1 < bgr.cols ? col + 1 : col;
-            const Yuv left = bgrToYuv(in + 3 * col);
-            const Yuv right = bgrToYuv(in + 3 * next);
-            const auto u = static_cast<unsigned char>((left.u + right.u + 1) / 2);
-            const auto v = static_cast<unsigned char>((left.v + right.v + 1) / 2);
-            unsigned char* group = out + 2 * col;
+// BGR into a YUV format with the format's matrix and range: full-resolution Y, U
+// and V per row, chroma averaged over the pixels it covers (two for YUY2/UYVY, four
+// for NV12/I420). An odd last column or row is repeated to fill its group.
+Result<void> writeYuv(const cv::Mat& bgr, const Format& format, const PlaneSpans& spans) {
+    std::array<cv::Mat, 3> targets;
+    for (std::uint32_t plane = 0; plane < format.planeCount; ++plane) {
+        auto view = viewPlane(format, spans, plane);
+        if (!view) {
+            return std::move(view).error();
+        }
+        targets[plane] = *view;
+    }
+    const Colorimetry colorimetry = format.colorimetry.resolved(format.pixelFormat, format.height);
+    const bool planar =
+        format.pixelFormat == PixelFormat::NV12 || format.pixelFormat == PixelFormat::I420;
+    const bool yuy2 = format.pixelFormat == PixelFormat::YUY2;
+    const int width = bgr.cols;
+    const int height = bgr.rows;
+    const int chromaWidth = halfUp(width);
+    std::array<std::vector<std::uint8_t>, 2> y, u, v;
+    for (int i = 0; i < 2; ++i) {
+        y[i].resize(std::size_t(width));
+        u[i].resize(std::size_t(width));
+        v[i].resize(std::size_t(width));
+    }
+    const int rowsPerGroup = planar ? 2 : 1;
+    for (int row = 0; row < height; row += rowsPerGroup) {
+        const int rows = std::min(rowsPerGroup, height - row);
+        for (int r = 0; r < rows; ++r) {
+            rgbRowToYuv(bgr.ptr<std::uint8_t>(row + r), std::uint32_t(width), RgbOrder::Bgr,
+                        colorimetry, y[r].data(), u[r].data(), v[r].data());
+        }
+        if (planar) {
+            for (int r = 0; r < rows; ++r) {
+                std::memcpy(targets[0].ptr(row + r), y[r].data(), std::size_t(width));
+            }
+            const int second = rows == 2 ? 1 : 0;
+            auto* chroma1 = targets[1].ptr<std::uint8_t>(row / 2);
+            auto* chroma2 = format.pixelFormat == PixelFormat::I420
+                                ? targets[2].ptr<std::uint8_t>(row / 2)
+                                : nullptr;
+            for (int cx = 0; cx < chromaWidth; ++cx) {
+                const auto x0 = std::size_t(2 * cx);
+                const auto x1 = std::size_t(std::min(2 * cx + 1, width - 1));
+                const auto average = [&](const std::array<std::vector<std::uint8_t>, 2>& c) {
+                    return std::uint8_t((c[0][x0] + c[0][x1] + c[second][x0] + c[second][x1] + 2) /
+                                        4);
+                };
+                if (chroma2) {
+                    chroma1[cx] = average(u);
+                    chroma2[cx] = average(v);
+                } else {
+                    chroma1[2 * cx] = average(u);
+                    chroma1[2 * cx + 1] = average(v);
+                }
+            }
+            continue;
+        }
+        auto* out = targets[0].ptr<std::uint8_t>(row);
+        for (int cx = 0; cx < chromaWidth; ++cx) {
+            const auto x0 = std::size_t(2 * cx);
+            const auto x1 = std::size_t(std::min(2 * cx + 1, width - 1));
+            const auto uAverage = std::uint8_t((u[0][x0] + u[0][x1] + 1) / 2);
+            const auto vAverage = std::uint8_t((v[0][x0] + v[0][x1] + 1) / 2);
+            std::uint8_t* group = out + 4 * cx;
             if (yuy2) {
-                group[0] = static_cast<unsigned char>(left.y);
-                group[1] = u;
-                group[2] = static_cast<unsigned char>(right.y);
-                group[3] = v;
+                group[0] = y[0][x0];
+                group[1] = uAverage;
+                group[2] = y[0][x1];
+                group[3] = vAverage;
             } else {
-                group[0] = u;
-                group[1] = static_cast<unsigned char>(left.y);
-                group[2] = v;
-                group[3] = static_cast<unsigned char>(right.y);
+                group[0] = uAverage;
+                group[1] = y[0][x0];
+                group[2] = vAverage;
+                group[3] = y[0][x1];
             }
         }
     }
@@ -485,60 +469,10 @@ Result<void> writeBgr(const cv::Mat& bgr, const LoanedFrame& frame) {
     try {
         switch (format.pixelFormat) {
             case PixelFormat::YUY2:
-            case PixelFormat::UYVY: {
-                auto target = viewPlane(format, spans, 0);
-                if (!target) {
-                    return std::move(target).error();
-                }
-                return writePackedYuv422(bgr, *target, format.pixelFormat == PixelFormat::YUY2);
-            }
+            case PixelFormat::UYVY:
             case PixelFormat::I420:
-            case PixelFormat::NV12: {
-                // OpenCV converts even sizes only: pad odd ones by repeating the edge.
-                const int width = bgr.cols;
-                const int height = bgr.rows;
-                const int evenWidth = 2 * halfUp(width);
-                const int evenHeight = 2 * halfUp(height);
-                cv::Mat padded = bgr;
-                if (evenWidth != width || evenHeight != height) {
-                    cv::copyMakeBorder(bgr, padded, 0, evenHeight - height, 0, evenWidth - width,
-                                       cv::BORDER_REPLICATE);
-                }
-                cv::Mat i420;
-                cv::cvtColor(padded, i420, cv::COLOR_BGR2YUV_I420);
-                const int chromaWidth = evenWidth / 2;
-                const auto* luma = i420.ptr<unsigned char>(0);
-                const auto* chromaU = luma + std::size_t(evenWidth) * std::size_t(evenHeight);
-                const auto* chromaV =
-                    chromaU + std::size_t(chromaWidth) * std::size_t(evenHeight / 2);
-                std::array<cv::Mat, 3> targets;
-                for (std::uint32_t plane = 0; plane < format.planeCount; ++plane) {
-                    auto view = viewPlane(format, spans, plane);
-                    if (!view) {
-                        return std::move(view).error();
-                    }
-                    targets[plane] = *view;
-                }
-                for (int row = 0; row < height; ++row) {
-                    std::memcpy(targets[0].ptr(row), luma + std::size_t(row) * evenWidth,
-                                std::size_t(width));
-                }
-                for (int row = 0; row < evenHeight / 2; ++row) {
-                    const auto* u = chromaU + std::size_t(row) * chromaWidth;
-                    const auto* v = chromaV + std::size_t(row) * chromaWidth;
-                    if (format.pixelFormat == PixelFormat::I420) {
-                        std::memcpy(targets[1].ptr(row), u, std::size_t(chromaWidth));
-                        std::memcpy(targets[2].ptr(row), v, std::size_t(chromaWidth));
-                    } else {
-                        auto* uv = targets[1].ptr<unsigned char>(row);
-                        for (int col = 0; col < chromaWidth; ++col) {
-                            uv[2 * col] = u[col];
-                            uv[2 * col + 1] = v[col];
-                        }
-                    }
-                }
-                return {};
-            }
+            case PixelFormat::NV12:
+                return writeYuv(bgr, format, spans);
             case PixelFormat::GRAY16_LE: {
                 auto target = viewPlane(format, spans, 0);
                 if (!target) {

@@ -24,6 +24,21 @@ bool fits(std::uint64_t start, std::uint64_t count, std::uint64_t each, std::uin
            !__builtin_add_overflow(start, span, &end) && end <= limit;
 }
 
+// A value this library does not know (a newer writer's, or garbage) reads as Unknown,
+// which converters resolve to the default for the format and size.
+template <typename Enum>
+Enum knownOrUnknown(std::uint32_t value) {
+    const auto converted = static_cast<Enum>(value);
+    return isKnownValue(converted) ? converted : Enum::Unknown;
+}
+
+Colorimetry colorimetryOf(const FormatLayout& in) {
+    return Colorimetry{knownOrUnknown<ColorMatrix>(in.colorMatrix),
+                       knownOrUnknown<ColorRange>(in.colorRange),
+                       knownOrUnknown<ColorTransfer>(in.colorTransfer),
+                       knownOrUnknown<ColorPrimaries>(in.colorPrimaries)};
+}
+
 }  // namespace
 
 Result<PoolGeometry> computeGeometry(const Format& format, std::uint32_t slots,
@@ -84,6 +99,10 @@ void writeHeader(PoolHeader& h, const PoolDescription& d) {
     out.capsLength = static_cast<std::uint32_t>(f.caps.size());
     std::memset(out.caps, 0, sizeof(out.caps));
     std::memcpy(out.caps, f.caps.data(), f.caps.size());
+    out.colorMatrix = static_cast<std::uint32_t>(f.colorimetry.matrix);
+    out.colorRange = static_cast<std::uint32_t>(f.colorimetry.range);
+    out.colorTransfer = static_cast<std::uint32_t>(f.colorimetry.transfer);
+    out.colorPrimaries = static_cast<std::uint32_t>(f.colorimetry.primaries);
 }
 
 Result<PoolDescription> readHeader(const std::byte* pool, std::size_t poolSize) {
@@ -171,6 +190,7 @@ Result<PoolDescription> readHeader(const std::byte* pool, std::size_t poolSize) 
         return Error::make(Errc::BadPool, "pool header: " + format.error().message);
     }
     format->caps.assign(in.caps, in.capsLength);
+    format->colorimetry = colorimetryOf(in);
     // The caps string was not part of the layout checked above (a NUL inside it would
     // make a Format that fails validate() and a caps string that C APIs cut short).
     if (auto valid = format->validate(); !valid) {

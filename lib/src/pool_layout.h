@@ -33,7 +33,8 @@ namespace shmframe::layout {
 
 inline constexpr std::uint64_t kPoolMagic = 0x454d4152464d4853ull;  // "SHMFRAME"
 inline constexpr std::uint32_t kControlMagic = 0x4c544346;          // "FCTL"
-inline constexpr std::uint32_t kLayoutVersion = 1;  // pinned below: sizes and offsets
+// 2: FormatLayout carries the colorimetry.
+inline constexpr std::uint32_t kLayoutVersion = 2;  // pinned below: sizes and offsets
 inline constexpr std::uint64_t kPageSize = 4096;
 inline constexpr std::uint32_t kMinSlots = 3;  // latest + one being written + one spare
 inline constexpr std::uint32_t kMaxSlots = 64;
@@ -83,6 +84,12 @@ struct FormatLayout {
     std::uint32_t capsLength;
     std::uint32_t reserved;
     char caps[Format::kMaxCapsLength + 1];
+    // Colorimetry, as shmframe's own enum values (colorimetry.h). A reader maps a
+    // value it does not know to Unknown (= the default for the format and size).
+    std::uint32_t colorMatrix;
+    std::uint32_t colorRange;
+    std::uint32_t colorTransfer;
+    std::uint32_t colorPrimaries;
 };
 
 struct PoolHeader {
@@ -147,13 +154,13 @@ static_assert(kMaxSlots < (1u << kLatestSlotBits));
 // The shared layout, pinned: the size and the offset of every field of everything
 // that lives in shared memory. An edit that moves any of them must come with a new
 // kLayoutVersion (and these numbers), never silently.
-static_assert(kLayoutVersion == 1, "update the pinned layout below with the version");
+static_assert(kLayoutVersion == 2, "update the pinned layout below with the version");
 static_assert(sizeof(PlaneLayout) == 24);
 static_assert(offsetof(PlaneLayout, offset) == 0);
 static_assert(offsetof(PlaneLayout, size) == 8);
 static_assert(offsetof(PlaneLayout, stride) == 16);
 static_assert(offsetof(PlaneLayout, reserved) == 20);
-static_assert(sizeof(FormatLayout) == 1160);
+static_assert(sizeof(FormatLayout) == 1176);
 static_assert(offsetof(FormatLayout, pixelFormat) == 0);
 static_assert(offsetof(FormatLayout, width) == 4);
 static_assert(offsetof(FormatLayout, height) == 8);
@@ -165,6 +172,11 @@ static_assert(offsetof(FormatLayout, planes) == 32);
 static_assert(offsetof(FormatLayout, capsLength) == 128);
 static_assert(offsetof(FormatLayout, reserved) == 132);
 static_assert(offsetof(FormatLayout, caps) == 136);
+static_assert(offsetof(FormatLayout, colorMatrix) == 136 + Format::kMaxCapsLength + 1);
+static_assert(offsetof(FormatLayout, colorMatrix) == 1160);
+static_assert(offsetof(FormatLayout, colorRange) == 1164);
+static_assert(offsetof(FormatLayout, colorTransfer) == 1168);
+static_assert(offsetof(FormatLayout, colorPrimaries) == 1172);
 static_assert(sizeof(PoolHeader) == 1408);
 static_assert(offsetof(PoolHeader, magic) == 0);
 static_assert(offsetof(PoolHeader, layoutVersion) == 8);

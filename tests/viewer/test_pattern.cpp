@@ -70,7 +70,7 @@ void fillBars(const Format& format, const WritablePlanes& planes) {
     const auto rowOf = [&](std::uint32_t plane, int row) {
         return planes[plane].data() + std::size_t(row) * format.planes[plane].stride;
     };
-    const YuvColorSpace space = colorSpaceFor(format);
+    const Colorimetry space = colorimetryOf(format);
     switch (format.pixelFormat) {
         case PixelFormat::RGBA:
         case PixelFormat::RGBx:

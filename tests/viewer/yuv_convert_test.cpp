@@ -39,58 +39,57 @@ struct LocalFrame {
 };
 
 TEST(YuvConvert, Bt601LimitedWhiteBlackAndRedBecomeTheirRgb) {
-    const YuvCoefficients c = yuvCoefficients({YuvMatrix::Bt601, YuvRange::Limited});
-    EXPECT_EQ(yuvToRgb(235, 128, 128, c), qRgb(255, 255, 255));
-    EXPECT_EQ(yuvToRgb(16, 128, 128, c), qRgb(0, 0, 0));
-    EXPECT_TRUE(closeTo(yuvToRgb(81, 90, 240, c), qRgb(255, 0, 0), 2));
+    const Colorimetry bt601 = Colorimetry::bt601();
+    EXPECT_EQ(yuvToQRgb(235, 128, 128, bt601), qRgb(255, 255, 255));
+    EXPECT_EQ(yuvToQRgb(16, 128, 128, bt601), qRgb(0, 0, 0));
+    EXPECT_TRUE(closeTo(yuvToQRgb(81, 90, 240, bt601), qRgb(255, 0, 0), 2));
     // Out-of-range codes clamp instead of wrapping.
-    EXPECT_EQ(yuvToRgb(255, 255, 255, c) | 0xff000000u, yuvToRgb(255, 255, 255, c));
-    EXPECT_EQ(qRed(yuvToRgb(0, 0, 0, c)), 0);
+    EXPECT_EQ(yuvToQRgb(255, 255, 255, bt601) | 0xff000000u, yuvToQRgb(255, 255, 255, bt601));
+    EXPECT_EQ(qRed(yuvToQRgb(0, 0, 0, bt601)), 0);
 }
 
 TEST(YuvConvert, RgbToYuvGivesTheTextbookCodesForRed) {
-    const Yuv red = rgbToYuv(qRgb(255, 0, 0), {YuvMatrix::Bt601, YuvRange::Limited});
+    const Yuv red = rgbToYuv(qRgb(255, 0, 0), Colorimetry::bt601());
     EXPECT_EQ(red.y, 81);
     EXPECT_EQ(red.u, 90);
     EXPECT_EQ(red.v, 240);
-    const Yuv white709 = rgbToYuv(qRgb(255, 255, 255), {YuvMatrix::Bt709, YuvRange::Full});
+    Colorimetry full709 = Colorimetry::bt709();
+    full709.range = ColorRange::Full;
+    const Yuv white709 = rgbToYuv(qRgb(255, 255, 255), full709);
     EXPECT_EQ(white709.y, 255);
     EXPECT_EQ(white709.u, 128);
 }
 
 TEST(YuvConvert, EveryColourSpaceRoundTripsWithinTwoLevels) {
-    for (YuvMatrix matrix : {YuvMatrix::Bt601, YuvMatrix::Bt709, YuvMatrix::Bt2020,
-                             YuvMatrix::Smpte240m, YuvMatrix::Fcc}) {
-        for (YuvRange range : {YuvRange::Limited, YuvRange::Full}) {
-            const YuvColorSpace space{matrix, range};
-            const YuvCoefficients c = yuvCoefficients(space);
+    for (ColorMatrix matrix : {ColorMatrix::Bt601, ColorMatrix::Bt709, ColorMatrix::Bt2020,
+                               ColorMatrix::Smpte240m, ColorMatrix::Fcc}) {
+        for (ColorRange range : {ColorRange::Limited, ColorRange::Full}) {
+            const Colorimetry space{matrix, range, ColorTransfer::Unknown, ColorPrimaries::Unknown};
             for (int bar = 0; bar < test::kBars; ++bar) {
                 const QRgb colour = test::barColor(bar);
                 const Yuv yuv = rgbToYuv(colour, space);
-                EXPECT_TRUE(closeTo(yuvToRgb(yuv.y, yuv.u, yuv.v, c), colour, 3))
-                    << describe(space) << " bar " << bar;
+                EXPECT_TRUE(closeTo(yuvToQRgb(yuv.y, yuv.u, yuv.v, space), colour, 3))
+                    << space.describe() << " bar " << bar;
             }
         }
     }
 }
 
-TEST(YuvConvert, ColorimetryInTheCapsWinsOverTheDefaultForTheHeight) {
-    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 640, 480)),
-              (YuvColorSpace{YuvMatrix::Bt601, YuvRange::Limited}));
-    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 1920, 1080)),
-              (YuvColorSpace{YuvMatrix::Bt709, YuvRange::Limited}));
-    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 3840, 2160)),
-              (YuvColorSpace{YuvMatrix::Bt2020, YuvRange::Limited}));
-    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::NV12, 640, 480,
-                                     "video/x-raw, format=(string)NV12, width=(int)640, "
-                                     "colorimetry=(string)bt709, framerate=(fraction)30/1")),
-              (YuvColorSpace{YuvMatrix::Bt709, YuvRange::Limited}));
-    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::I420, 1920, 1080,
-                                     "video/x-raw,format=I420,colorimetry=1:4:0:0")),
-              (YuvColorSpace{YuvMatrix::Bt601, YuvRange::Full}));
-    // Garbage colorimetry falls back to the default rather than failing.
-    EXPECT_EQ(colorSpaceFor(formatOf(PixelFormat::YUY2, 640, 480, "colorimetry=(string)%%%:")),
-              (YuvColorSpace{YuvMatrix::Bt601, YuvRange::Limited}));
+TEST(YuvConvert, TheFormatsColorimetryWinsAndUnknownMeansTheDefaultForTheHeight) {
+    EXPECT_EQ(colorimetryOf(formatOf(PixelFormat::NV12, 640, 480)), Colorimetry::bt601());
+    EXPECT_EQ(colorimetryOf(formatOf(PixelFormat::NV12, 1920, 1080)), Colorimetry::bt709());
+    Format set = formatOf(PixelFormat::I420, 1920, 1080);
+    set.colorimetry = Colorimetry::bt601();
+    set.colorimetry.range = ColorRange::Full;
+    EXPECT_EQ(colorimetryOf(set).matrix, ColorMatrix::Bt601);
+    EXPECT_EQ(colorimetryOf(set).range, ColorRange::Full);
+    Format unknown = formatOf(PixelFormat::YUY2, 1280, 720);
+    unknown.colorimetry = Colorimetry{};
+    EXPECT_EQ(colorimetryOf(unknown), Colorimetry::bt709());
+    // The caps text is not read for colours: the Format's fields are.
+    Format caps = formatOf(PixelFormat::NV12, 640, 480,
+                           "video/x-raw, format=(string)NV12, colorimetry=(string)bt709");
+    EXPECT_EQ(colorimetryOf(caps), Colorimetry::bt601());
 }
 
 class YuvLayout : public testing::TestWithParam<PixelFormat> {};

@@ -36,6 +36,7 @@ int runInfo(const InfoOptions& options) {
                     format.planes[i].stride,
                     static_cast<unsigned long long>(format.planes[i].size));
     }
+    std::printf("colour      %s\n", format.colorimetry.describe().c_str());
     std::printf("frame size  %llu bytes\n", static_cast<unsigned long long>(format.frameSize));
     std::printf("pool        %u slots, lease limit %u, generation %u, %.1f MiB\n", feed.slotCount,
                 feed.leaseLimit, feed.generation, double(feed.poolBytes) / (1024.0 * 1024.0));

@@ -21,6 +21,7 @@ struct PublishOptions {
     std::string size = "640x480";
     std::string format = "RGBA";
     std::string fps = "30";
+    std::string colorimetry;  // empty: the default for the format and size
     std::uint64_t frames = 0;
     std::uint32_t slots = 4;
     std::uint32_t leaseLimit = 2;
@@ -106,6 +107,14 @@ int runPublish(const PublishOptions& options) {
     auto format = Format::make(*pixelFormat, size->first, size->second, *rate, options.align);
     if (!format) {
         return reportError("publish", format.error());
+    }
+    if (!options.colorimetry.empty()) {
+        auto colorimetry = Colorimetry::parse(options.colorimetry);
+        if (!colorimetry) {
+            printError("publish", colorimetry.error().message);
+            return kExitUsage;
+        }
+        format->colorimetry = *colorimetry;
     }
 
     WriterOptions writerOptions;
@@ -227,6 +236,11 @@ void addPublishCommand(CLI::App& app, Action& action) {
                      "Pixel format: RGBA BGRA RGBx BGRx RGB BGR GRAY8 GRAY16_LE NV12 I420 YUY2 "
                      "UYVY")
         ->capture_default_str();
+    command->add_option("--colorimetry", options->colorimetry,
+                        "Colours of the frames: bt601, bt709, bt2020 or srgb, optionally :full or "
+                        ":limited (bt709:full), or RANGE:MATRIX:TRANSFER:PRIMARIES. Default: "
+                        "GStreamer's for the format and size (YUV up to 576 lines bt601, taller "
+                        "bt709; RGB srgb)");
     command->add_option("--fps", options->fps, "Frame rate: 30, 29.97 or 30000/1001 (max 1000)")
         ->capture_default_str();
     command->add_option("--frames", options->frames, "Frames to publish (0: until Ctrl-C)")

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <vector>
+
+#include "shmframe/color_convert.h"
 
 namespace shmframe::patterns {
 namespace {
@@ -130,15 +133,15 @@ struct ChromaSum {
     int v = 0;
 };
 
-int rawY(const std::uint8_t* rgba) {
-    return ((66 * rgba[0] + 129 * rgba[1] + 25 * rgba[2] + 128) >> 8) + 16;
-}
-int rawU(const std::uint8_t* rgba) {
-    return ((-38 * rgba[0] - 74 * rgba[1] + 112 * rgba[2] + 128) >> 8) + 128;
-}
-int rawV(const std::uint8_t* rgba) {
-    return ((112 * rgba[0] - 94 * rgba[1] - 18 * rgba[2] + 128) >> 8) + 128;
-}
+// One image row as full-resolution Y, U and V with the format's matrix and range.
+struct YuvRow {
+    explicit YuvRow(std::uint32_t width) : y(width), u(width), v(width) {}
+    void fill(const RgbaImage& image, std::uint32_t row, const Colorimetry& colorimetry) {
+        rgbRowToYuv(image.row(row), image.width, RgbOrder::Rgba, colorimetry, y.data(), u.data(),
+                    v.data());
+    }
+    std::vector<std::uint8_t> y, u, v;
+};
 std::uint8_t rawGray(const std::uint8_t* rgba) {
     return static_cast<std::uint8_t>((299 * rgba[0] + 587 * rgba[1] + 114 * rgba[2] + 500) / 1000);
 }
@@ -177,31 +180,30 @@ std::uint32_t halfUp(std::uint32_t value) {
 // at the right and bottom edges of odd-sized frames).
 void writeYuv420(const RgbaImage& image, const Format& format, const PlaneSpans& planes,
                  bool interleavedChroma) {
+    const Colorimetry colorimetry = format.colorimetry.resolved(format.pixelFormat, format.height);
     const std::uint32_t width = image.width;
     const std::uint32_t height = image.height;
-    for (std::uint32_t y = 0; y < height; ++y) {
-        const std::uint8_t* in = image.row(y);
-        std::uint8_t* luma = rowOf(planes[0], format.planes[0].stride, y);
-        for (std::uint32_t x = 0; x < width; ++x) {
-            luma[x] = static_cast<std::uint8_t>(rawY(in + 4 * x));
-        }
-    }
+    std::array<YuvRow, 2> rows{YuvRow(width), YuvRow(width)};
     for (std::uint32_t cy = 0; cy < halfUp(height); ++cy) {
-        const std::uint32_t rows = std::min<std::uint32_t>(2, height - 2 * cy);
+        const std::uint32_t rowCount = std::min<std::uint32_t>(2, height - 2 * cy);
+        for (std::uint32_t dy = 0; dy < rowCount; ++dy) {
+            rows[dy].fill(image, 2 * cy + dy, colorimetry);
+            std::uint8_t* luma = rowOf(planes[0], format.planes[0].stride, 2 * cy + dy);
+            std::copy(rows[dy].y.begin(), rows[dy].y.end(), luma);
+        }
         std::uint8_t* first = rowOf(planes[1], format.planes[1].stride, cy);
         std::uint8_t* second =
             interleavedChroma ? nullptr : rowOf(planes[2], format.planes[2].stride, cy);
         for (std::uint32_t cx = 0; cx < halfUp(width); ++cx) {
             const std::uint32_t cols = std::min<std::uint32_t>(2, width - 2 * cx);
             ChromaSum sum;
-            for (std::uint32_t dy = 0; dy < rows; ++dy) {
+            for (std::uint32_t dy = 0; dy < rowCount; ++dy) {
                 for (std::uint32_t dx = 0; dx < cols; ++dx) {
-                    const std::uint8_t* pixel = image.row(2 * cy + dy) + 4 * (2 * cx + dx);
-                    sum.u += rawU(pixel);
-                    sum.v += rawV(pixel);
+                    sum.u += rows[dy].u[2 * cx + dx];
+                    sum.v += rows[dy].v[2 * cx + dx];
                 }
             }
-            const int count = static_cast<int>(rows * cols);
+            const int count = static_cast<int>(rowCount * cols);
             const auto u = static_cast<std::uint8_t>((sum.u + count / 2) / count);
             const auto v = static_cast<std::uint8_t>((sum.v + count / 2) / count);
             if (interleavedChroma) {
@@ -216,18 +218,19 @@ void writeYuv420(const RgbaImage& image, const Format& format, const PlaneSpans&
 }
 
 // 4:2:2 packed: one chroma pair per two pixels; an odd last pixel is repeated.
-void writeYuv422(const RgbaImage& image, std::span<std::byte> plane, std::uint32_t stride,
-                 bool yuy2) {
+void writeYuv422(const RgbaImage& image, const Format& format, std::span<std::byte> plane,
+                 std::uint32_t stride, bool yuy2) {
+    const Colorimetry colorimetry = format.colorimetry.resolved(format.pixelFormat, format.height);
+    YuvRow yuv(image.width);
     for (std::uint32_t y = 0; y < image.height; ++y) {
-        const std::uint8_t* in = image.row(y);
+        yuv.fill(image, y, colorimetry);
         std::uint8_t* out = rowOf(plane, stride, y);
         for (std::uint32_t x = 0; x < image.width; x += 2) {
-            const std::uint8_t* left = in + 4 * x;
-            const std::uint8_t* right = x + 1 < image.width ? left + 4 : left;
-            const auto y0 = static_cast<std::uint8_t>(rawY(left));
-            const auto y1 = static_cast<std::uint8_t>(rawY(right));
-            const auto u = static_cast<std::uint8_t>((rawU(left) + rawU(right) + 1) / 2);
-            const auto v = static_cast<std::uint8_t>((rawV(left) + rawV(right) + 1) / 2);
+            const std::uint32_t right = x + 1 < image.width ? x + 1 : x;
+            const std::uint8_t y0 = yuv.y[x];
+            const std::uint8_t y1 = yuv.y[right];
+            const auto u = static_cast<std::uint8_t>((yuv.u[x] + yuv.u[right] + 1) / 2);
+            const auto v = static_cast<std::uint8_t>((yuv.v[x] + yuv.v[right] + 1) / 2);
             std::uint8_t* pair = out + 2 * x;
             if (yuy2) {
                 pair[0] = y0, pair[1] = u, pair[2] = y1, pair[3] = v;
@@ -502,10 +505,9 @@ void drawNumber(RgbaImage& image, std::uint32_t x, std::uint32_t y, std::uint64_
     }
 }
 
-Yuv toYuv(Rgba colour) {
-    const std::uint8_t rgba[4] = {colour.r, colour.g, colour.b, colour.a};
-    return {static_cast<std::uint8_t>(rawY(rgba)), static_cast<std::uint8_t>(rawU(rgba)),
-            static_cast<std::uint8_t>(rawV(rgba))};
+Yuv toYuv(Rgba colour, const Colorimetry& colorimetry) {
+    const auto yuv = rgbToYuv(colour.r, colour.g, colour.b, colorimetry);
+    return {yuv[0], yuv[1], yuv[2]};
 }
 
 std::uint8_t toGray(Rgba colour) {
@@ -583,10 +585,10 @@ Result<void> writePlanes(const RgbaImage& image, const Format& format, const Pla
             writeYuv420(image, format, planes, false);
             break;
         case PixelFormat::YUY2:
-            writeYuv422(image, planes[0], stride, true);
+            writeYuv422(image, format, planes[0], stride, true);
             break;
         case PixelFormat::UYVY:
-            writeYuv422(image, planes[0], stride, false);
+            writeYuv422(image, format, planes[0], stride, false);
             break;
         default:
             break;

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shmframe/colorimetry.h"
 #include "shmframe/error.h"
 #include "shmframe/format.h"
 #include "shmframe/writer.h"
@@ -104,13 +105,13 @@ class PatternGenerator {
 void drawNumber(RgbaImage& image, std::uint32_t x, std::uint32_t y, std::uint64_t value,
                 std::uint32_t scale, Rgba colour = {255, 255, 255, 255});
 
-/// \brief BT.601 limited-range YUV of one colour (as OpenCV's YUV2BGR codes read it).
+/// \brief The YUV of one colour with a colorimetry's matrix and range (BT.601 limited by default).
 struct Yuv {
     std::uint8_t y = 16;
     std::uint8_t u = 128;
     std::uint8_t v = 128;
 };
-Yuv toYuv(Rgba colour);
+Yuv toYuv(Rgba colour, const Colorimetry& colorimetry = Colorimetry::bt601());
 /// \brief Full-range luma 0.299 R + 0.587 G + 0.114 B, rounded (GRAY8; GRAY16_LE is 257 times it).
 std::uint8_t toGray(Rgba colour);
 

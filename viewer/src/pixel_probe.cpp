@@ -109,7 +109,7 @@ std::optional<PixelProbe> probePixel(const Format& format, const FramePlanes& pl
                 v = byteAt(planes[2], chromaRow * format.planes[2].stride + std::size_t(x / 2));
             }
             probe.native = yuvText(luma, u, v);
-            probe.rgb = yuvToRgb(luma, u, v, yuvCoefficients(colorSpaceFor(format)));
+            probe.rgb = yuvToQRgb(luma, u, v, colorimetryOf(format));
             break;
         }
         case PixelFormat::YUY2:
@@ -121,7 +121,7 @@ std::optional<PixelProbe> probePixel(const Format& format, const FramePlanes& pl
             const int u = byteAt(p0, pair + (yuy2 ? 1 : 0));
             const int v = byteAt(p0, pair + (yuy2 ? 3 : 2));
             probe.native = yuvText(luma, u, v);
-            probe.rgb = yuvToRgb(luma, u, v, yuvCoefficients(colorSpaceFor(format)));
+            probe.rgb = yuvToQRgb(luma, u, v, colorimetryOf(format));
             break;
         }
         default:

@@ -332,7 +332,7 @@ void ViewfinderGl::drawFrame() {
     program->setUniformValue("plane1", 1);
     program->setUniformValue("plane2", 2);
     program->setUniformValue("frameSize", QVector2D(float(format.width), float(format.height)));
-    const YuvFloatCoefficients c = yuvFloatCoefficients(colorSpaceFor(format));
+    const YuvFloatCoefficients c = yuvFloatCoefficients(colorimetryOf(format));
     program->setUniformValue("yOffset", c.yOffset);
     program->setUniformValue("yScale", c.yScale);
     program->setUniformValue("rFromV", c.rFromV);

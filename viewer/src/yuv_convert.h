@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /**
  * \file yuv_convert.h
- * \brief YUV to RGB on the CPU: the path for displays without OpenGL, the pixel
- * inspector and snapshots. The OpenGL path uses the same coefficients.
+ * \brief The viewer's side of the library's colour conversion (shmframe/color_convert.h):
+ * frames into QImages for displays without OpenGL, the pixel inspector and
+ * snapshots, and the factors the OpenGL shader uses. The colours come from the
+ * Format's colorimetry, never from the caps text.
  */
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 
 #include <QImage>
 #include <QRgb>
 
+#include <shmframe/color_convert.h>
+#include <shmframe/colorimetry.h>
 #include <shmframe/error.h>
 #include <shmframe/format.h>
 
@@ -19,38 +22,19 @@
 
 namespace shmframe::viewer {
 
-enum class YuvMatrix { Bt601, Bt709, Bt2020, Smpte240m, Fcc };
-enum class YuvRange { Limited, Full };
+/// \brief The colorimetry a frame is shown with: the Format's, Unknown fields resolved.
+Colorimetry colorimetryOf(const Format& format);
 
-struct YuvColorSpace {
-    YuvMatrix matrix = YuvMatrix::Bt601;
-    YuvRange range = YuvRange::Limited;
-    bool operator==(const YuvColorSpace&) const = default;
+/// \brief One YUV pixel as an opaque QRgb, with the library's arithmetic.
+QRgb yuvToQRgb(int y, int u, int v, const Colorimetry& colorimetry);
+
+/// \brief RGB -> YUV (8 bits each), for test patterns and writers of known colours.
+struct Yuv {
+    std::uint8_t y, u, v;
 };
+Yuv rgbToYuv(QRgb rgb, const Colorimetry& colorimetry);
 
-/**
- * \brief The colour space of a YUV frame: the caps' colorimetry when the writer
- * gave one, else GStreamer's default for the frame height (BT.601 up to 576 lines,
- * BT.709 above, BT.2020 from 2160).
- */
-YuvColorSpace colorSpaceFor(const Format& format);
-
-/// \brief "bt601 limited" — for the overlay.
-const char* describe(YuvColorSpace space);
-
-/// \brief Fixed-point (16.16) YUV -> RGB factors of one colour space.
-struct YuvCoefficients {
-    std::int32_t yOffset = 16;
-    std::int32_t yScale = 0;
-    std::int32_t rFromV = 0;
-    std::int32_t gFromU = 0;
-    std::int32_t gFromV = 0;
-    std::int32_t bFromU = 0;
-};
-
-YuvCoefficients yuvCoefficients(YuvColorSpace space);
-
-/// \brief The same factors as floats, for the OpenGL shader (value = Y*yScale ...).
+/// \brief The library's YUV -> RGB factors in 0..1 units, for the OpenGL shader.
 struct YuvFloatCoefficients {
     float yOffset;  ///< in 0..1 units
     float yScale;
@@ -59,27 +43,7 @@ struct YuvFloatCoefficients {
     float gFromV;
     float bFromU;
 };
-YuvFloatCoefficients yuvFloatCoefficients(YuvColorSpace space);
-
-inline std::uint8_t clampToByte(std::int32_t value) {
-    return static_cast<std::uint8_t>(std::clamp(value, 0, 255));
-}
-
-/// \brief One pixel, opaque.
-inline QRgb yuvToRgb(int y, int u, int v, const YuvCoefficients& c) {
-    const std::int32_t luma = (y - c.yOffset) * c.yScale + 32768;
-    const std::int32_t cu = u - 128;
-    const std::int32_t cv = v - 128;
-    return qRgb(clampToByte((luma + c.rFromV * cv) >> 16),
-                clampToByte((luma - c.gFromU * cu - c.gFromV * cv) >> 16),
-                clampToByte((luma + c.bFromU * cu) >> 16));
-}
-
-/// \brief RGB -> YUV (8 bits each), for test patterns and writers of known colours.
-struct Yuv {
-    std::uint8_t y, u, v;
-};
-Yuv rgbToYuv(QRgb rgb, YuvColorSpace space);
+YuvFloatCoefficients yuvFloatCoefficients(const Colorimetry& colorimetry);
 
 /**
  * \brief Converts an NV12, I420, YUY2 or UYVY frame into \a out, which becomes a

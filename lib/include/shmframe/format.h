@@ -5,7 +5,8 @@
  *
  * Format names are GStreamer's video format names ("RGBA", "NV12", ...), so a
  * caps string maps one to one. A Format fixes the planes of one frame: their
- * offsets from the start of the frame, their strides and sizes.
+ * offsets from the start of the frame, their strides and sizes, and its colours
+ * (Colorimetry: matrix, range, transfer, primaries).
  */
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shmframe/colorimetry.h"
 #include "shmframe/error.h"
 
 namespace shmframe {
@@ -78,6 +80,13 @@ struct Format {
     std::array<Plane, kMaxPlanes> planes{};
     std::uint64_t frameSize = 0;  ///< bytes from the first byte of plane 0 to the end
     std::string caps;             ///< GStreamer caps string, verbatim (may be empty)
+    /**
+     * How the samples map to colours. make() and withLayout() set GStreamer's
+     * default for the format and height (Colorimetry::defaultFor); a writer with
+     * other colours sets this field before creating the pool. Unknown fields are
+     * allowed and mean that default (Colorimetry::resolved()).
+     */
+    Colorimetry colorimetry;
 
     /**
      * \brief A format with the default layout: each row padded to \a strideAlign
@@ -99,7 +108,8 @@ struct Format {
     /**
      * \brief Checks every field: known format, sizes in range, plane count, each
      * plane's stride at least its row bytes, each plane inside frameSize, planes not
-     * overlapping, caps length. The message names the offending field.
+     * overlapping, caps length, colorimetry values known. The message names the
+     * offending field.
      */
     Result<void> validate() const;
 

@@ -58,6 +58,8 @@ std::optional<PixelFormat> pixelFormatForMatType(int cvType);
 /**
  * \brief The cv::cvtColor code that turns a frame of \a format into BGR
  * (COLOR_RGB2BGR, COLOR_YUV2BGR_NV12, ...); -1 for BGR itself (nothing to do).
+ * OpenCV's YUV codes are BT.601 limited range whatever the format's colorimetry
+ * says: toBgr() converts YUV with the right matrix.
  * For NV12 the code is for cv::cvtColorTwoPlane or a contiguous (H*3/2)xW Mat;
  * for I420 a contiguous (H*3/2)xW Mat; for YUY2/UYVY a CV_8UC2 WxH Mat (even
  * sizes only: toBgr() pads odd ones).
@@ -109,12 +111,12 @@ Result<cv::Mat> lumaView(const Frame& frame);
 
 /**
  * \brief Converts a frame (laid out as \a format in \a frameBytes) into a new BGR
- * image (CV_8UC3, contiguous, owned by the caller). YUV is read as BT.601
- * limited range, as OpenCV and GStreamer do for SD video. GRAY16_LE is scaled
- * to 8 bits (v / 257, so 257 * g comes back as g); RGBA/BGRA drop alpha. The planes are read in
- * place when their strides allow it; only I420 with padded rows is first gathered into a contiguous
- * buffer, which OpenCV needs for that format. \return InvalidArgument if \a frameBytes is smaller
- * than the format says.
+ * image (CV_8UC3, contiguous, owned by the caller). YUV is read with the matrix
+ * and range of format.colorimetry by the project's one converter
+ * (shmframe/color_convert.h), so the result matches the viewer and `shmframe
+ * snapshot`. GRAY16_LE is scaled to 8 bits (v / 257, so 257 * g comes back as g);
+ * RGBA/BGRA drop alpha. The planes are read in place.
+ * \return InvalidArgument if \a frameBytes is smaller than the format says.
  */
 Result<cv::Mat> toBgr(const Format& format, std::span<const std::byte> frameBytes);
 /// \brief toBgr() of a received frame.
@@ -124,9 +126,10 @@ Result<cv::Mat> toBgr(const LoanedFrame& frame);
 
 /**
  * \brief Writes a BGR image (CV_8UC3, the frame's size) into a loaned frame of any
- * format, converting as needed (BT.601 limited range for YUV with chroma
- * averaged, alpha/x set to 255, GRAY16_LE as 257 * gray). The result lands in the
- * slot; only NV12/I420/GRAY16_LE use a temporary image on the way.
+ * format, converting as needed (YUV with the matrix and range of the frame's
+ * format.colorimetry and chroma averaged, alpha/x set to 255, GRAY16_LE as 257 *
+ * gray). The result lands in the slot; only GRAY16_LE uses a temporary image on
+ * the way.
  * \return InvalidArgument for a Mat of another size or type.
  */
 Result<void> writeBgr(const cv::Mat& bgr, const LoanedFrame& frame);

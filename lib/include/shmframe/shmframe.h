@@ -3,6 +3,8 @@
 #pragma once
 
 #include "shmframe/clock.h"
+#include "shmframe/color_convert.h"
+#include "shmframe/colorimetry.h"
 #include "shmframe/error.h"
 #include "shmframe/feed.h"
 #include "shmframe/feed_watch.h"
