@@ -21,7 +21,7 @@ PACKAGES=(
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
     libgstrtspserver-1.0-dev gstreamer1.0-rtsp
     # `shmframe web` (libsoup 3, webrtcbin with libnice) and its browser tests
-    libsoup-3.0-dev libjson-glib-dev libnice-dev gstreamer1.0-nice chromium nodejs npm
+    libsoup-3.0-dev libnice-dev gstreamer1.0-nice chromium nodejs
     # Qt 6 viewer, and an X server for tests without a display
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev qt6-qpa-plugins
     libqt6svg6 fonts-dejavu-core xvfb xauth x11-utils imagemagick
@@ -47,6 +47,11 @@ for package in "${PACKAGES[@]}"; do
         missing+=("$package")
     fi
 done
+# npm comes with Node.js's own packages (which conflict with Debian's npm) or, with
+# Debian's nodejs, from Debian's npm: ask for it only when no npm is on the PATH.
+if ! command -v npm >/dev/null; then
+    missing+=(npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#PACKAGES[@]} packages are installed"
     install_web_test_modules
