@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Type stubs of the _shmframe extension (python/src/*.cpp). Import shmframe, not this.
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,7 @@ class Format:
         height: int,
         fps: FrameRate = None,
         stride_align: int = 64,
+        colorimetry: Optional[str] = None,
     ) -> None: ...
     @staticmethod
     def with_layout(
@@ -53,6 +54,8 @@ class Format:
     def frame_size(self) -> int: ...
     @property
     def caps(self) -> str: ...
+    @property
+    def colorimetry(self) -> Dict[str, str]: ...
     @property
     def frame_rate(self) -> Tuple[int, int]: ...
     @property

@@ -3,6 +3,7 @@
 // str; numeric fields are bound one line each, so a new field of Format is one more
 // line here (and in _shmframe.pyi).
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,15 +78,23 @@ The layout of every frame of a feed: pixel format, size, planes, frame rate.
 )doc");
     format
         .def(py::init([](const std::string& pixelFormat, std::uint32_t width, std::uint32_t height,
-                         const py::object& fps, std::uint32_t strideAlign) {
-                 return valueOrRaise(Format::make(pixelFormatFrom(pixelFormat), width, height,
-                                                  frameRateFrom(fps), strideAlign));
+                         const py::object& fps, std::uint32_t strideAlign,
+                         const std::optional<std::string>& colorimetry) {
+                 Format format = valueOrRaise(Format::make(pixelFormatFrom(pixelFormat), width,
+                                                           height, frameRateFrom(fps), strideAlign));
+                 if (colorimetry) {
+                     format.colorimetry = valueOrRaise(Colorimetry::parse(*colorimetry));
+                 }
+                 return format;
              }),
              py::arg("pixel_format"), py::arg("width"), py::arg("height"),
              py::arg("fps") = py::none(), py::arg("stride_align") = 64,
+             py::arg("colorimetry") = py::none(),
              "A format with the default layout: rows padded to stride_align bytes (a power "
-             "of two), planes one after the other. Raises InvalidArgument for sizes out of "
-             "range or odd sizes of subsampled formats.")
+             "of two), planes one after the other. colorimetry is what `shmframe publish "
+             "--colorimetry` takes ('bt709', 'bt601:full', 'RANGE:MATRIX:TRANSFER:PRIMARIES'); "
+             "None means GStreamer's default for the format and size. Raises InvalidArgument "
+             "for sizes out of range, odd sizes of subsampled formats or a bad colorimetry.")
         .def_static(
             "with_layout",
             [](const std::string& pixelFormat, std::uint32_t width, std::uint32_t height,
@@ -123,6 +132,20 @@ The layout of every frame of a feed: pixel format, size, planes, frame rate.
                                           self.planes.begin() + self.planeCount);
             },
             "One Plane per plane of the format.")
+        .def_property_readonly(
+            "colorimetry",
+            [](const Format& self) {
+                const Colorimetry colour = self.colorimetry.resolved(self.pixelFormat, self.height);
+                py::dict names;
+                names["matrix"] = std::string(toString(colour.matrix));
+                names["range"] = std::string(toString(colour.range));
+                names["transfer"] = std::string(toString(colour.transfer));
+                names["primaries"] = std::string(toString(colour.primaries));
+                return names;
+            },
+            "The colours the samples mean, as names: {'matrix': 'bt709', 'range': 'limited', "
+            "'transfer': ..., 'primaries': ...}; a writer's unset fields resolved to "
+            "GStreamer's default for the format and size.")
         .def_property_readonly("is_yuv", [](const Format& self) { return isYuv(self.pixelFormat); })
         .def("row_bytes", &Format::rowBytes, py::arg("plane"),
              "Bytes of one row of pixels of a plane, without padding.")

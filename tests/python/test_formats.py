@@ -135,3 +135,21 @@ def test_an_array_of_a_loan_lies_in_the_writers_shared_mapping():
         perms, path = mapping_of(frame.plane(0).ctypes.data)
         assert perms.startswith("rw") and "memfd:" in path
         frame.drop()
+
+
+def test_the_colorimetry_a_writer_names_reaches_a_reader():
+    hd = shmframe.Format("NV12", 1280, 720)
+    assert hd.colorimetry["matrix"] == "bt709" and hd.colorimetry["range"] == "limited"
+    sd = shmframe.Format("NV12", 640, 480)
+    assert sd.colorimetry["matrix"] == "bt601"
+    chosen = shmframe.Format("I420", 64, 48, colorimetry="bt709:full")
+    with shmframe.Writer("colour", chosen) as writer:
+        reader = shmframe.Reader("colour")
+        frame = writer.loan()
+        writer.publish(frame)
+        with reader.next(timeout=10) as seen:
+            assert seen.format.colorimetry["matrix"] == "bt709"
+            assert seen.format.colorimetry["range"] == "full"
+        reader.close()
+    with pytest.raises(shmframe.InvalidArgument):
+        shmframe.Format("NV12", 64, 48, colorimetry="no-such-matrix")

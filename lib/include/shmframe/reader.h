@@ -82,6 +82,7 @@ struct ReaderOptions {
     std::vector<uid_t> trustedWriterUids{};
     /// Accept a writer of any uid (only for a feed dir you trust to be yours alone).
     bool acceptAnyWriter = false;
+    /**
      * Frames this reader wants to hold at once (1 to 16) without getting copies, for
      * readers that queue frames (a GStreamer queue downstream). 0 takes the writer's
      * lease limit. The writer grants more than its limit only while it keeps free slots
