@@ -123,6 +123,7 @@ struct Reader::Impl {
     // One look at everything; returns a frame, an event (as Error), or WouldBlock.
     enum class Events { Check, Skip };
     Result<Frame> step(Events look);
+    Result<Frame> deliver();
     Result<Frame> handleEvents(const epoll_event* events, int count, bool retired);
     std::atomic<bool> interruptRequested{false};
     std::optional<Frame> takeFrame(Result<void>& failure);
@@ -154,8 +155,14 @@ Result<void> Reader::Impl::connect() {
     epollAdd(control->wake.get(), kWakeTag);
 
     const layout::PoolDescription& description = pool->pool.description();
-    const std::uint64_t latest = layout::latestSequence(pool->pool.header().latest.load());
-    lastSequence = latest ? latest - 1 : 0;
+    // Start where the writer admitted us: it wrote that into our control block before
+    // its Welcome. Not `latest` now: frames published since belong to us (reading
+    // `latest` here lost every frame but the newest of those to a sequential reader).
+    // Never past what the writer has published, whatever its block says.
+    const std::uint64_t latest =
+        layout::latestSequence(pool->pool.header().latest.load(std::memory_order_seq_cst));
+    const std::uint64_t admitted = control->block->consumed.load(std::memory_order_seq_cst);
+    lastSequence = latest != 0 ? std::min(admitted, latest) : admitted;
     lastEosReported = 0;
     state = ReaderState::Connected;
     writer = WriterInfo{static_cast<pid_t>(description.writerPid),
@@ -286,6 +293,15 @@ Result<Frame> Reader::Impl::handleSocket() {
             if (error.code == Errc::WouldBlock) {
                 return error;
             }
+            if (error.code == Errc::WriterGone) {
+                // The writer's last frames and its end of stream came before its hang-up,
+                // but we may see the hang-up first (woken by both, or the pool looked at
+                // just before the writer's last publish): the pool, frozen now, goes
+                // first. The hang-up stays readable for the call after.
+                if (auto last = deliver(); last || last.error().code != Errc::WouldBlock) {
+                    return last;
+                }
+            }
             disconnect();
             ++stats.writerGone;
             if (error.code == Errc::WriterGone) {
@@ -350,6 +366,22 @@ Result<Frame> Reader::Impl::step(Events look) {
             return std::move(connected).error();  // a broken writer: say so, keep waiting
         }
     }
+    if (auto delivered = deliver(); delivered || delivered.error().code != Errc::WouldBlock) {
+        return delivered;
+    }
+    const bool retired =
+        (pool->pool.header().state.load(std::memory_order_acquire) & layout::kPoolRetired) != 0;
+    if (look == Events::Check || retired) {
+        epoll_event events[4];
+        const int count = ::epoll_wait(epollFd.get(), events, 4, 0);
+        return handleEvents(events, count > 0 ? count : 0, retired);
+    }
+    return Error::make(Errc::WouldBlock, "no new frame");
+}
+
+// What the pool has for us: the next frame, else the end of stream once every frame
+// before it was delivered, else WouldBlock.
+Result<Frame> Reader::Impl::deliver() {
     for (;;) {
         // Move to a newer pool once this one has nothing more for us.
         Result<void> failure;
@@ -382,13 +414,6 @@ Result<Frame> Reader::Impl::step(Events look) {
         state = ReaderState::EndOfStream;
         ++stats.endOfStreams;
         return Error::make(Errc::EndOfStream, "end of stream on feed '" + paths.name + "'");
-    }
-    const bool retired =
-        (pool->pool.header().state.load(std::memory_order_acquire) & layout::kPoolRetired) != 0;
-    if (look == Events::Check || retired) {
-        epoll_event events[4];
-        const int count = ::epoll_wait(epollFd.get(), events, 4, 0);
-        return handleEvents(events, count > 0 ? count : 0, retired);
     }
     return Error::make(Errc::WouldBlock, "no new frame");
 }

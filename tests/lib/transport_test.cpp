@@ -561,3 +561,73 @@ TEST_F(Transport, InterruptCutsABlockingWaitShortFromAnotherThread) {
     ASSERT_TRUE(next);
     EXPECT_TRUE(hasPattern(next->bytes(), 8));
 }
+
+// The writer admits a reader at one sequence: frames published right after it welcomed
+// the reader, while the reader still sets itself up, are the reader's to read.
+TEST_F(Transport, ASequentialReaderWaitingForItsWriterGetsEveryFramePublishedOnceItIsConnected) {
+    for (int round = 0; round < 200; ++round) {
+        auto reader = openReader("seqwake", {.mode = ReadMode::Sequential,
+                                             .waitForWriter = true,
+                                             .reconnect = false});
+        std::atomic<bool> connected{false};
+        WriterOptions options;
+        options.policy = round % 2 ? WriterPolicy::Lossless : WriterPolicy::NeverBlock;
+        options.onReaderEvent = [&](const ReaderEvent& event) {
+            if (event.kind == ReaderEvent::Kind::Connected) {
+                connected = true;
+            }
+        };
+        auto writer = std::make_unique<Writer>(makeWriter("seqwake", PixelFormat::RGBA, options));
+        std::vector<std::uint64_t> got;
+        std::thread consumer([&] {
+            while (got.size() < 3) {
+                auto frame = reader.next(5s);
+                if (!frame) {
+                    return;
+                }
+                got.push_back(frame->meta().sequence);
+            }
+        });
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!connected && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::yield();
+        }
+        for (std::uint64_t i = 1; i <= 3; ++i) {
+            publish(*writer, i);
+        }
+        consumer.join();
+        ASSERT_TRUE(connected) << "round " << round;
+        ASSERT_EQ(got, (std::vector<std::uint64_t>{1, 2, 3}))
+            << "round " << round << ", gaps " << reader.stats().gaps;
+        writer.reset();
+    }
+}
+
+// A clean close() right after the last publish: every frame, then EndOfStream, then
+// WriterGone, although the hang-up may be there before the reader looks at the pool.
+TEST_F(Transport, AWriterThatClosesRightAfterItsLastFrameEndsItsStreamBeforeItHangsUp) {
+    for (int round = 0; round < 200; ++round) {
+        auto writer = std::make_unique<Writer>(makeWriter("lastwords"));
+        auto reader = openReader("lastwords", {.mode = ReadMode::Sequential, .reconnect = false});
+        std::vector<std::uint64_t> got;
+        Errc end = Errc::WouldBlock;
+        std::thread consumer([&] {
+            for (;;) {
+                auto frame = reader.next(5s);
+                if (!frame) {
+                    end = frame.error().code;
+                    return;
+                }
+                got.push_back(frame->meta().sequence);
+            }
+        });
+        for (std::uint64_t i = 1; i <= 3; ++i) {
+            publish(*writer, i);
+        }
+        writer.reset();  // close(): end of stream, then the hang-up
+        consumer.join();
+        ASSERT_EQ(got, (std::vector<std::uint64_t>{1, 2, 3})) << "round " << round;
+        ASSERT_EQ(end, Errc::EndOfStream) << "round " << round;
+        EXPECT_EQ(reader.next(1s).error().code, Errc::WriterGone) << "round " << round;
+    }
+}
