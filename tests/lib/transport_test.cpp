@@ -566,9 +566,8 @@ TEST_F(Transport, InterruptCutsABlockingWaitShortFromAnotherThread) {
 // the reader, while the reader still sets itself up, are the reader's to read.
 TEST_F(Transport, ASequentialReaderWaitingForItsWriterGetsEveryFramePublishedOnceItIsConnected) {
     for (int round = 0; round < 200; ++round) {
-        auto reader = openReader("seqwake", {.mode = ReadMode::Sequential,
-                                             .waitForWriter = true,
-                                             .reconnect = false});
+        auto reader = openReader(
+            "seqwake", {.mode = ReadMode::Sequential, .waitForWriter = true, .reconnect = false});
         std::atomic<bool> connected{false};
         WriterOptions options;
         options.policy = round % 2 ? WriterPolicy::Lossless : WriterPolicy::NeverBlock;
