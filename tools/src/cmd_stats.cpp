@@ -239,9 +239,11 @@ int runStats(const StatsOptions& options) {
             }
             // A writer that ends cleanly signals end of stream and removes its socket;
             // one that dies leaves the socket behind.
+            auto socketPath = socketPathFor(options.feed);
+            const bool socketGone = socketPath && access(socketPath->c_str(), F_OK) != 0;
             const bool ended = current.error().code == Errc::NoWriter &&
-                               (previous.endOfStream || window->endOfStream ||
-                                access(previous.socketPath.c_str(), F_OK) != 0);
+                               ((previous && previous->endOfStream) || window->endOfStream ||
+                                socketGone);
             if (ended) {
                 std::cout << options.feed << ": end of stream (the writer ended the feed)"
                           << std::endl;

@@ -92,9 +92,12 @@ using PlaneBytes = std::array<std::span<const std::byte>, Format::kMaxPlanes>;
  * both have it, 255 otherwise); GRAY8 is repeated into R, G and B; GRAY16_LE is
  * rounded to 8 bits first.
  *
+ * \param format the frame's format (layout and colorimetry).
  * \param planes the frame's planes; each must hold the rows the format says.
+ * \param order the byte order of the output pixels.
  * \param out the first byte of the first output row; rows are \a outStride bytes
  *        apart and at least width * bytesPerPixel(order) long.
+ * \param outStride bytes from one output row to the next.
  * \return InvalidArgument for a format that does not validate or a too small
  *         stride; BadPool when a plane is shorter than the format says.
  */
