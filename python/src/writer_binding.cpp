@@ -23,11 +23,18 @@ namespace py = pybind11;
 namespace shmframe::python {
 namespace {
 
+/// The slot behind a Loan and its arrays: loaned, then (published while arrays over
+/// it were still alive) retained until the last of them is gone.
+struct SlotHold {
+    LoanedFrame loan;
+    RetainedFrame retained;
+};
+
 /// A slot on loan from a Writer, until published or dropped.
 class Loan {
   public:
     Loan(LoanedFrame&& frame, const Format& format)
-        : frame_(std::make_shared<LoanedFrame>(std::move(frame))), format_(format) {}
+        : frame_(std::make_shared<SlotHold>(SlotHold{std::move(frame), {}})), format_(format) {}
 
     py::array plane(std::uint32_t index) const {
         const LoanedFrame& frame = held();
@@ -51,7 +58,7 @@ class Loan {
     std::uint32_t userMetaCapacity() const { return std::uint32_t(held().userMeta().size()); }
 
     /// Hands the slot over for publish(); the Loan is done afterwards.
-    std::shared_ptr<LoanedFrame> take() {
+    std::shared_ptr<SlotHold> take() {
         held();
         return std::move(frame_);
     }
@@ -63,10 +70,10 @@ class Loan {
         if (!frame_) {
             throw py::value_error("the loaned frame was already published or dropped");
         }
-        return *frame_;
+        return frame_->loan;
     }
 
-    std::shared_ptr<LoanedFrame> frame_;
+    std::shared_ptr<SlotHold> frame_;
     Format format_;
 };
 
@@ -141,11 +148,11 @@ class PyWriter {
                                       std::to_string(loan.userMetaCapacity()) +
                                       " (Writer(user_meta_size=...))"));
             }
-            std::shared_ptr<LoanedFrame> frame = loan.take();
+            std::shared_ptr<SlotHold> frame = loan.take();
             if (!bytes.empty()) {
-                std::memcpy(frame->userMeta().data(), bytes.data(), bytes.size());
+                std::memcpy(frame->loan.userMeta().data(), bytes.data(), bytes.size());
             }
-            frame->setUserMetaLength(std::uint32_t(bytes.size()));
+            frame->loan.setUserMetaLength(std::uint32_t(bytes.size()));
             publishTaken(writer, std::move(frame), meta);
             return;
         }
@@ -186,14 +193,15 @@ class PyWriter {
         return *writer_;
     }
 
-    static void publishTaken(Writer& writer, std::shared_ptr<LoanedFrame> frame,
+    static void publishTaken(Writer& writer, std::shared_ptr<SlotHold> frame,
                              const FrameMeta& meta) {
-        // Arrays over the slot still alive: keep it on loan until they are gone.
+        // Arrays over the slot still alive (they share the hold): keep the slot on
+        // loan until they are gone.
         if (frame.use_count() > 1) {
-            checkOrRaise(writer.publishRetained(*frame, meta));
+            frame->retained = valueOrRaise(writer.publishRetained(std::move(frame->loan), meta));
             return;
         }
-        checkOrRaise(writer.publish(std::move(*frame), meta));
+        checkOrRaise(writer.publish(std::move(frame->loan), meta));
     }
 
     std::optional<Writer> writer_;
