@@ -168,8 +168,11 @@ test -f /usr/share/applications/shmframe-viewer.desktop || fail "no desktop file
 # GStreamer finds the plugin in its own directory.
 unset GST_PLUGIN_PATH
 export GST_REGISTRY="$WORK/registry.bin"
-gst-inspect-1.0 shmframesink | grep -q "feed" || fail "gst-inspect-1.0 does not find shmframesink"
-gst-inspect-1.0 shmframesrc | grep -q "feed" || fail "gst-inspect-1.0 does not find shmframesrc"
+# (Captured first: grep -q would end the pipe early and pipefail would see SIGPIPE.)
+for element in shmframesink shmframesrc; do
+    inspect=$(gst-inspect-1.0 "$element") || fail "gst-inspect-1.0 does not find $element"
+    grep -q "feed" <<<"$inspect" || fail "gst-inspect-1.0 $element does not describe the feed property"
+done
 pkg-config --modversion shmframe
 
 dpkg --purge "${PACKAGES[@]}" > "$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; fail "dpkg --purge failed"; }
