@@ -26,7 +26,7 @@ PACKAGES=(
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev qt6-qpa-plugins
     libqt6svg6 fonts-dejavu-core xvfb xauth x11-utils imagemagick
     # packaging, manual pages, shell completion, API reference
-    dpkg-dev file debhelper lintian devscripts fakeroot help2man bash-completion zsh
+    dpkg-dev file debhelper dh-python lintian devscripts fakeroot help2man bash-completion zsh
     doxygen graphviz
 )
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian packages of shmframe with dpkg-buildpackage (debian/): libshmframe0,
-# libshmframe-opencv0, libshmframe-dev, libshmframe-opencv-dev, gstreamer1.0-shmframe,
-# shmframe-tools and shmframe-viewer, each with its -dbgsym package, into $BUILD_DIR
+# libshmframe-opencv0, libshmframe-qt0, libshmframe-dev, libshmframe-opencv-dev,
+# libshmframe-qt-dev, gstreamer1.0-shmframe, shmframe-tools, shmframe-viewer and
+# python3-shmframe, each with its -dbgsym package, into $BUILD_DIR
 # (default build-deb/), then runs lintian on them when it is installed.
 #
 # The source is copied into $BUILD_DIR/src first: dpkg-buildpackage writes its results
@@ -31,7 +32,8 @@ if command -v ccache >/dev/null 2>&1; then
     SHMFRAME_CCACHE_DIR=$(ccache -k cache_dir)
     export SHMFRAME_CCACHE_DIR
 fi
-(cd "$BUILD_DIR/src" && dpkg-buildpackage -us -uc -b)
+# One job per core (debhelper builds with ninja -j1 unless told).
+(cd "$BUILD_DIR/src" && dpkg-buildpackage -us -uc -b -J"$(nproc)")
 
 ls -1 "$BUILD_DIR"/*.deb
 if command -v lintian >/dev/null 2>&1; then
