@@ -55,7 +55,7 @@ for kind in "${kinds[@]}"; do
         args=(-LE 'fuzz|bench|install|package')
     else
         cmake --build "$build" --parallel "$jobs" --target shmframe shmframe_test_peer \
-            shmframe_lib_tests shmframe_robustness_tests shmframe_churn_test
+            shmframe_lib_tests shmframe_robustness_tests shmframe_churn_test shmframe_c_api_test
         args=(-L 'lib|robustness')
     fi
     [[ ${#ctest_args[@]} -gt 0 ]] && args+=("${ctest_args[@]}")
