@@ -80,12 +80,12 @@ The layout of every frame of a feed: pixel format, size, planes, frame rate.
         .def(py::init([](const std::string& pixelFormat, std::uint32_t width, std::uint32_t height,
                          const py::object& fps, std::uint32_t strideAlign,
                          const std::optional<std::string>& colorimetry) {
-                 Format format = valueOrRaise(Format::make(pixelFormatFrom(pixelFormat), width,
-                                                           height, frameRateFrom(fps), strideAlign));
+                 Format made = valueOrRaise(Format::make(pixelFormatFrom(pixelFormat), width,
+                                                         height, frameRateFrom(fps), strideAlign));
                  if (colorimetry) {
-                     format.colorimetry = valueOrRaise(Colorimetry::parse(*colorimetry));
+                     made.colorimetry = valueOrRaise(Colorimetry::parse(*colorimetry));
                  }
-                 return format;
+                 return made;
              }),
              py::arg("pixel_format"), py::arg("width"), py::arg("height"),
              py::arg("fps") = py::none(), py::arg("stride_align") = 64,
