@@ -128,14 +128,22 @@ TEST_F(Trust, AWriterWhoseStderrNobodyReadsKeepsAcceptingReadersAndStopsOnSigter
     Child::Streams streams;
     streams.out = Child::Streams::kDevNull;
     streams.err = stderrPipe[1];
+    // SHMFRAME_DEBUG=1: the writer logs a line for every reader that comes and goes.
+    ::setenv("SHMFRAME_DEBUG", "1", 1);
     Child writer =
         Child::spawnWith(kCli, {"publish", "cam0", "--size", "64x48", "--quiet"}, streams);
+    ::unsetenv("SHMFRAME_DEBUG");
     ::close(stderrPipe[1]);
     ASSERT_TRUE(waitUntil([] { return hasPublished("cam0"); }, 60s));
 
-    // Hundreds of warning lines (a bad Hello each), none of which stderr takes.
+    // Hundreds of log lines, none of which stderr takes: bad Hellos (logged at a
+    // bounded rate) and readers coming and going (two lines each).
     for (int i = 0; i < 300; ++i) {
         sendGarbage(path("cam0.sock"));
+    }
+    for (int i = 0; i < 300; ++i) {
+        auto reader = Reader::open("cam0");
+        ASSERT_TRUE(reader) << "reader " << i << ": " << reader.error().message;
     }
     for (int i = 0; i < 5; ++i) {
         auto reader = Reader::open("cam0");
