@@ -228,11 +228,13 @@ TEST(FeedView, ReconnectsToAWriterInAnotherProcessThatWasKilled) {
     ASSERT_TRUE(waitFor([&] { return view->framesPainted() >= 1; }))
         << toString(view->state()) << " " << view->problem().toStdString();
     child.kill();  // SIGKILL: no goodbye from the writer
-    ASSERT_TRUE(waitFor([&] { return view->state() == FeedView::State::WriterGone; }))
+    ASSERT_TRUE(waitFor([&] { return view->state() == FeedView::State::WriterGone; },
+                        std::chrono::seconds(60)))
         << toString(view->state());
     const std::uint64_t before = view->framesReceived();
     child = startWriter();
-    ASSERT_TRUE(waitFor([&] { return view->framesReceived() > before; }))
+    // A deadline for failure only: a new process on a loaded machine can take long.
+    ASSERT_TRUE(waitFor([&] { return view->framesReceived() > before; }, std::chrono::seconds(60)))
         << toString(view->state()) << " " << view->problem().toStdString();
     EXPECT_EQ(view->state(), FeedView::State::Live);
     expectBars(grabView(*view), format);
