@@ -31,8 +31,8 @@ class SlotSignal {
 
 /// A loaned writer slot that a GstMemory of the sink's pool points into.
 struct SlotHolder {
-    LoanedFrame frame;        ///< until published
-    RetainedFrame retained;   ///< once published: the slot stays ours until the memory goes
+    LoanedFrame frame;       ///< until published
+    RetainedFrame retained;  ///< once published: the slot stays ours until the memory goes
     bool holdsSlot() const { return frame.valid() || retained.valid(); }
     std::size_t slotBytes() const {
         return frame.valid() ? frame.bytes().size() : retained.bytes().size();

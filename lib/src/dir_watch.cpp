@@ -52,8 +52,7 @@ DirWatch::Drained DirWatch::drain(std::string_view name) {
             const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
             const std::string_view eventName(event->name,
                                              event->len ? strnlen(event->name, event->len) : 0);
-            if ((event->mask & (IN_Q_OVERFLOW | IN_IGNORED)) || name.empty() ||
-                eventName == name) {
+            if ((event->mask & (IN_Q_OVERFLOW | IN_IGNORED)) || name.empty() || eventName == name) {
                 drained.relevant = true;
             }
             // An IN_IGNORED of a watch removed before is old news.

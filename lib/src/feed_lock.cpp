@@ -108,8 +108,8 @@ Result<UniqueFd> createLock(const FeedPaths& paths) {
         }
         // No /proc, or a file system that cannot link an O_TMPFILE: the plain way below.
     }
-    fd = UniqueFd(::open(paths.lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                         0600));
+    fd = UniqueFd(
+        ::open(paths.lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) {
         if (errno == EEXIST) {
             return UniqueFd();
@@ -292,10 +292,9 @@ Result<UniqueFd> FeedLock::listen(SocketAccess access) {
     ::chmod(temporary.c_str(), access == SocketAccess::Anyone ? 0666 : 0600);
     // Into place: over the dead writer's socket, or only where nothing is, so that a
     // file that appeared since we looked is never replaced.
-    const int renamed =
-        occupied ? ::rename(temporary.c_str(), paths_.socket.c_str())
-                 : ::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, paths_.socket.c_str(),
-                               RENAME_NOREPLACE);
+    const int renamed = occupied ? ::rename(temporary.c_str(), paths_.socket.c_str())
+                                 : ::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD,
+                                               paths_.socket.c_str(), RENAME_NOREPLACE);
     if (::listen(listenFd.get(), 64) != 0 || renamed != 0) {
         const int err = errno;
         ::unlink(temporary.c_str());

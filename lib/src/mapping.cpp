@@ -13,7 +13,8 @@ Result<Mapping> Mapping::map(int fd, std::size_t size, Access access, Prefault p
         return Error::make(Errc::InvalidArgument, "cannot map an empty segment");
     }
     const int prot = access == Access::ReadOnly ? PROT_READ : PROT_READ | PROT_WRITE;
-    void* address = ::mmap(nullptr, size, prot, MAP_SHARED | (prefault == Prefault::Yes ? MAP_POPULATE : 0), fd, 0);
+    void* address = ::mmap(nullptr, size, prot,
+                           MAP_SHARED | (prefault == Prefault::Yes ? MAP_POPULATE : 0), fd, 0);
     if (address == MAP_FAILED) {
         const int err = errno;
         return Error::make(err == EACCES ? Errc::PermissionDenied : Errc::SystemError,

@@ -17,8 +17,8 @@ Result<PoolMapping> PoolMapping::create(const std::string& name,
     PoolMapping pool;
     pool.description_ = description;
     if (auto admitted = memory_admission::admit(
-            poolSize, "a pool of " + std::to_string(description.geometry.slotCount) +
-                          " slots of " + description.format.describe());
+            poolSize, "a pool of " + std::to_string(description.geometry.slotCount) + " slots of " +
+                          description.format.describe());
         !admitted) {
         return std::move(admitted).error();
     }
@@ -27,8 +27,8 @@ Result<PoolMapping> PoolMapping::create(const std::string& name,
         return std::move(fd).error();
     }
     pool.fd_ = std::move(*fd);
-    auto mapping = Mapping::map(pool.fd_.get(), poolSize, Mapping::Access::ReadWrite,
-                                Mapping::Prefault::No);
+    auto mapping =
+        Mapping::map(pool.fd_.get(), poolSize, Mapping::Access::ReadWrite, Mapping::Prefault::No);
     if (!mapping) {
         return std::move(mapping).error();
     }
@@ -59,7 +59,8 @@ Result<PoolMapping> PoolMapping::open(int fd, std::uint64_t poolSize, Extent ext
     }
     // A probe reads only the header: map it without pulling in the frames.
     const bool whole = extent == Extent::Whole;
-    const std::size_t bytes = whole ? poolSize : std::min<std::uint64_t>(poolSize, layout::kPageSize);
+    const std::size_t bytes =
+        whole ? poolSize : std::min<std::uint64_t>(poolSize, layout::kPageSize);
     auto mapping = Mapping::map(fd, bytes, Mapping::Access::ReadOnly,
                                 whole ? Mapping::Prefault::Yes : Mapping::Prefault::No);
     if (!mapping) {

@@ -22,8 +22,8 @@
 #include "pool_layout.h"
 #include "protocol.h"
 #include "reader_link.h"
-#include "slot_lease.h"
 #include "shmframe/log.h"
+#include "slot_lease.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -517,7 +517,8 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
         if (checkEvents) {
             lastEventCheck = now;
         }
-        auto outcome = impl.step(checkEvents || !impl.pool ? Impl::Events::Check : Impl::Events::Skip);
+        auto outcome =
+            impl.step(checkEvents || !impl.pool ? Impl::Events::Check : Impl::Events::Skip);
         checkEvents = false;
         if (outcome || outcome.error().code != Errc::WouldBlock) {
             return outcome;

@@ -67,8 +67,7 @@ std::uint32_t ReaderConnection::revokeLease(std::uint64_t sequence) {
     std::uint32_t revoked = 0;
     for (std::uint32_t i = 0; i < leaseCount_; ++i) {
         std::uint64_t expected = sequence;
-        if (block_->leases[i].compare_exchange_strong(expected,
-                                                      sequence | layout::kLeaseRevoked)) {
+        if (block_->leases[i].compare_exchange_strong(expected, sequence | layout::kLeaseRevoked)) {
             ++revoked;
         }
     }
@@ -99,16 +98,16 @@ void ReaderConnection::sendRefused(protocol::Reason reason, const std::string& t
     protocol::Refused refused{};
     refused.reason = static_cast<std::uint32_t>(reason);
     protocol::copyText(refused.text, sizeof(refused.text), text);
-    [[maybe_unused]] auto sent = send(
-        protocol::encode(protocol::MessageType::Refused, &refused, sizeof(refused), 0));
+    [[maybe_unused]] auto sent =
+        send(protocol::encode(protocol::MessageType::Refused, &refused, sizeof(refused), 0));
 }
 
 void ReaderConnection::sendGoodbye(protocol::Reason reason, const std::string& text) {
     protocol::Goodbye goodbye{};
     goodbye.reason = static_cast<std::uint32_t>(reason);
     protocol::copyText(goodbye.text, sizeof(goodbye.text), text);
-    [[maybe_unused]] auto sent = send(
-        protocol::encode(protocol::MessageType::Goodbye, &goodbye, sizeof(goodbye), 0));
+    [[maybe_unused]] auto sent =
+        send(protocol::encode(protocol::MessageType::Goodbye, &goodbye, sizeof(goodbye), 0));
 }
 
 ReaderConnection::Input ReaderConnection::readInput(std::string& why) {

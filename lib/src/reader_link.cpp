@@ -124,8 +124,7 @@ Result<ReaderLink> ReaderLink::connect(const FeedPaths& paths, Mode mode,
         }
         return std::move(socket).error();
     }
-    std::uint32_t flags =
-        mode == Mode::Sequential ? std::uint32_t{protocol::kHelloSequential} : 0u;
+    std::uint32_t flags = mode == Mode::Sequential ? std::uint32_t{protocol::kHelloSequential} : 0u;
     flags |= (std::min(options.leases, layout::kMaxLeases) << protocol::kHelloLeaseShift) &
              protocol::kHelloLeaseMask;
     auto welcomeMessage = handshake(socket->get(), flags, clientName);

@@ -27,7 +27,7 @@ struct ReaderControl {
     Mapping mapping;
     layout::ControlBlock* block = nullptr;
     std::uint32_t leaseCount = 0;
-    UniqueFd wake;  // read end of the wake-up pipe
+    UniqueFd wake;                                        // read end of the wake-up pipe
     std::shared_ptr<std::atomic<std::uint64_t>> revoked;  // counted as frames let go
 };
 

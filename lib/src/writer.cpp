@@ -155,7 +155,9 @@ std::optional<std::string> Writer::Impl::admit(std::unique_ptr<ReaderConnection>
         return text;
     }
     const std::uint64_t latest = layout::latestSequence(pool.header().latest.load());
-    if (auto ready = peer->setUp(grantedLeases(options, peer->requestedLeases()), latest ? latest - 1 : sequence); !ready) {
+    if (auto ready = peer->setUp(grantedLeases(options, peer->requestedLeases()),
+                                 latest ? latest - 1 : sequence);
+        !ready) {
         lock.unlock();
         const std::string text = "the writer could not set up a reader";
         peer->sendRefused(protocol::Reason::Internal, text);
@@ -361,7 +363,6 @@ std::span<const std::byte> RetainedFrame::plane(std::uint32_t index) const {
 
 // --- Writer ----------------------------------------------------------------------
 
-
 Writer::Writer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Writer::Writer(Writer&&) noexcept = default;
 Writer& Writer::operator=(Writer&&) noexcept = default;
@@ -412,8 +413,8 @@ Result<Writer> Writer::create(std::string_view feed, const Format& format, Write
     if (!listening) {
         return std::move(listening).error();
     }
-    auto service = WriterService::start(impl->paths.name, std::move(*listening),
-                                        impl->options.access, *impl);
+    auto service =
+        WriterService::start(impl->paths.name, std::move(*listening), impl->options.access, *impl);
     if (!service) {
         return std::move(service).error();
     }

@@ -122,8 +122,7 @@ struct WriterService::State {
     int timeoutMs() const;
 };
 
-Result<std::unique_ptr<WriterService>> WriterService::start(std::string feedName,
-                                                            UniqueFd listenFd,
+Result<std::unique_ptr<WriterService>> WriterService::start(std::string feedName, UniqueFd listenFd,
                                                             AccessPolicy access, Host& host) {
     auto state = std::make_unique<State>(std::move(feedName), std::move(access));
     state->listenFd = std::move(listenFd);
@@ -230,9 +229,8 @@ void WriterService::State::admitNew(UniqueFd socket) {
     auto peer = std::make_unique<ReaderConnection>(id, std::move(socket), credentials,
                                                    monotonicNs() + kHandshakeTimeoutNs);
     if (!access.allows(credentials.uid, credentials.gid)) {
-        const std::string text = "uid " + std::to_string(credentials.uid) +
-                                 " may not read feed '" + feedName +
-                                 "' (access: " + access.describe() + ")";
+        const std::string text = "uid " + std::to_string(credentials.uid) + " may not read feed '" +
+                                 feedName + "' (access: " + access.describe() + ")";
         peer->sendRefused(protocol::Reason::AccessDenied, text);
         refusals.note("refused by the access policy",
                       "refused pid " + std::to_string(credentials.pid) + ": " + text);
@@ -253,9 +251,10 @@ void WriterService::State::admitNew(UniqueFd socket) {
 }
 
 void WriterService::State::evictOldestPending() {
-    auto oldest = std::min_element(pending.begin(), pending.end(), [](const auto& a, const auto& b) {
-        return a.second->helloDeadlineNs() < b.second->helloDeadlineNs();
-    });
+    auto oldest =
+        std::min_element(pending.begin(), pending.end(), [](const auto& a, const auto& b) {
+            return a.second->helloDeadlineNs() < b.second->helloDeadlineNs();
+        });
     if (oldest == pending.end()) {
         return;
     }
@@ -280,7 +279,8 @@ void WriterService::State::readHello(std::uint32_t id) {
             refusals.note("refused for their protocol version",
                           "refused " + who + ": " + message.error().message);
         } else if (message.error().code != Errc::WriterGone) {
-            refusals.note("sent a bad Hello", who + " sent a bad Hello: " + message.error().message);
+            refusals.note("sent a bad Hello",
+                          who + " sent a bad Hello: " + message.error().message);
         }
         return;
     }

@@ -159,7 +159,8 @@ int runClient(const std::string& url, int seconds, const std::string& decoder) {
     std::uint64_t firstNs = 0;
     std::uint64_t firstBytes = 0;
     std::uint64_t firstEncoded = 0;
-    const std::uint64_t endNs = shmframe::monotonicNs() + std::uint64_t(seconds + 20) * 1'000'000'000u;
+    const std::uint64_t endNs =
+        shmframe::monotonicNs() + std::uint64_t(seconds + 20) * 1'000'000'000u;
     std::uint64_t measureEndNs = 0;
     while (!stopFlag) {
         const std::uint64_t now = shmframe::monotonicNs();

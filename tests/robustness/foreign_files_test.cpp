@@ -95,8 +95,7 @@ TEST_F(ForeignFiles, AWriterRefusesAnotherProgramsDeadSocketAndLeavesItAlone) {
     const ino_t inode = inodeOf("app.sock");
     auto writer = Writer::create("app", smallFormat());
     ASSERT_FALSE(writer);
-    EXPECT_NE(writer.error().message.find("a socket"), std::string::npos)
-        << writer.error().message;
+    EXPECT_NE(writer.error().message.find("a socket"), std::string::npos) << writer.error().message;
     EXPECT_EQ(inodeOf("app.sock"), inode);
     EXPECT_EQ(dir_.entries(), (std::vector<std::string>{"app.sock"}));
 }

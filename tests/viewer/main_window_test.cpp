@@ -11,8 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "feed_picker.h"
 #include "feed_grid.h"
+#include "feed_picker.h"
 #include "help_dialogs.h"
 #include "main_window.h"
 #include "test_support.h"

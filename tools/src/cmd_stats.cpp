@@ -241,9 +241,9 @@ int runStats(const StatsOptions& options) {
             // one that dies leaves the socket behind.
             auto socketPath = socketPathFor(options.feed);
             const bool socketGone = socketPath && access(socketPath->c_str(), F_OK) != 0;
-            const bool ended = current.error().code == Errc::NoWriter &&
-                               ((previous && previous->endOfStream) || window->endOfStream ||
-                                socketGone);
+            const bool ended =
+                current.error().code == Errc::NoWriter &&
+                ((previous && previous->endOfStream) || window->endOfStream || socketGone);
             if (ended) {
                 std::cout << options.feed << ": end of stream (the writer ended the feed)"
                           << std::endl;

@@ -342,8 +342,8 @@ class Bridge {
 };
 
 Bridge::~Bridge() {
-    for (guint* source : {&listenSource_, &feedsSource_, &graceTimer_, &signalSources_[0],
-                          &signalSources_[1]}) {
+    for (guint* source :
+         {&listenSource_, &feedsSource_, &graceTimer_, &signalSources_[0], &signalSources_[1]}) {
         if (*source) {
             g_source_remove(*source);
             *source = 0;

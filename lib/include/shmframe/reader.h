@@ -155,8 +155,8 @@ class Frame {
   private:
     friend class Reader;
     struct Lease;
-    std::shared_ptr<const void> keepAlive_;    // the pool mapping and control block
-    std::shared_ptr<std::byte[]> copy_;  // set for private copies
+    std::shared_ptr<const void> keepAlive_;  // the pool mapping and control block
+    std::shared_ptr<std::byte[]> copy_;      // set for private copies
     const Format* format_ = nullptr;
     const std::byte* data_ = nullptr;
     std::size_t size_ = 0;
