@@ -5,7 +5,6 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include <set>
 
 #include "cli.h"
+#include "gst_elements.h"
 #include "shmframe/feed.h"
 #include "shmframe/feed_watch.h"
 
@@ -49,43 +49,6 @@ std::string takeMessage(GError* error) {
     return message;
 }
 
-bool hasElement(const char* name) {
-    GstElementFactory* factory = gst_element_factory_find(name);
-    if (!factory) {
-        return false;
-    }
-    gst_object_unref(factory);
-    return true;
-}
-
-[[maybe_unused]] std::string canonicalPath(const char* path) {
-    char resolved[PATH_MAX];
-    return realpath(path, resolved) ? std::string(resolved) : std::string();
-}
-
-// The build tree's CLI uses the build tree's plugin, which GStreamer does not know
-// about unless GST_PLUGIN_PATH says so; an installed CLI relies on the installed plugin.
-bool findShmframePlugin() {
-    if (hasElement("shmframesrc")) {
-        return true;
-    }
-#if defined(SHMFRAME_SERVE_BUILD_PLUGIN_DIR) && defined(SHMFRAME_SERVE_BUILD_CLI_DIR)
-    const std::string exe = canonicalPath("/proc/self/exe");
-    const std::string buildCliDir = canonicalPath(SHMFRAME_SERVE_BUILD_CLI_DIR);
-    if (!exe.empty() && !buildCliDir.empty() && exe.rfind(buildCliDir + "/", 0) == 0) {
-        gst_registry_scan_path(gst_registry_get(), SHMFRAME_SERVE_BUILD_PLUGIN_DIR);
-        // Pipelines started from here (none today) would find it the same way.
-        const char* previous = g_getenv("GST_PLUGIN_PATH");
-        std::string path = SHMFRAME_SERVE_BUILD_PLUGIN_DIR;
-        if (previous && *previous) {
-            path += ":" + std::string(previous);
-        }
-        g_setenv("GST_PLUGIN_PATH", path.c_str(), TRUE);
-    }
-#endif
-    return hasElement("shmframesrc");
-}
-
 Result<void> checkElements(const ServeOptions& options) {
     if (!findShmframePlugin()) {
         return Error::make(Errc::Unsupported,
@@ -94,24 +57,24 @@ Result<void> checkElements(const ServeOptions& options) {
                            "--install` does), or set GST_PLUGIN_PATH to the folder holding "
                            "libgstshmframe.so");
     }
-    if (!hasElement("videoconvert")) {
+    if (!hasGstElement("videoconvert")) {
         return Error::make(Errc::Unsupported,
                            "GStreamer element videoconvert is missing: install "
                            "gstreamer1.0-plugins-base");
     }
-    if (!hasElement("videocrop")) {
+    if (!hasGstElement("videocrop")) {
         return Error::make(Errc::Unsupported,
                            "GStreamer element videocrop is missing: install "
                            "gstreamer1.0-plugins-good");
     }
     if (options.encoder.empty()) {
-        if (!hasElement("x264enc")) {
+        if (!hasGstElement("x264enc")) {
             return Error::make(Errc::Unsupported,
                                "GStreamer element x264enc is missing: install "
                                "gstreamer1.0-plugins-ugly, or pick another encoder with "
                                "--encoder");
         }
-        if (!hasElement("rtph264pay")) {
+        if (!hasGstElement("rtph264pay")) {
             return Error::make(Errc::Unsupported,
                                "GStreamer element rtph264pay is missing: install "
                                "gstreamer1.0-plugins-good");

@@ -2,46 +2,17 @@
 // runWebServer(): GStreamer and the main loop around a WebServer, until a signal.
 #include <glib-unix.h>
 #include <gst/gst.h>
-#include <limits.h>
 #include <stdlib.h>
 
 #include <iostream>
 
 #include "../cli.h"
+#include "../gst_elements.h"
 #include "web_options.h"
 #include "web_server.h"
 
 namespace shmframe::cli::web {
 namespace {
-
-bool hasElement(const char* name) {
-    GstElementFactory* factory = gst_element_factory_find(name);
-    if (!factory) {
-        return false;
-    }
-    gst_object_unref(factory);
-    return true;
-}
-
-[[maybe_unused]] std::string canonicalPath(const char* path) {
-    char resolved[PATH_MAX];
-    return realpath(path, resolved) ? std::string(resolved) : std::string();
-}
-
-// The build tree's CLI uses the build tree's plugin; an installed one the installed plugin.
-bool findShmframePlugin() {
-    if (hasElement("shmframesrc")) {
-        return true;
-    }
-#if defined(SHMFRAME_WEB_BUILD_PLUGIN_DIR) && defined(SHMFRAME_WEB_BUILD_CLI_DIR)
-    const std::string exe = canonicalPath("/proc/self/exe");
-    const std::string buildCliDir = canonicalPath(SHMFRAME_WEB_BUILD_CLI_DIR);
-    if (!exe.empty() && !buildCliDir.empty() && exe.rfind(buildCliDir + "/", 0) == 0) {
-        gst_registry_scan_path(gst_registry_get(), SHMFRAME_WEB_BUILD_PLUGIN_DIR);
-    }
-#endif
-    return hasElement("shmframesrc");
-}
 
 Result<void> checkElements() {
     if (!findShmframePlugin()) {
@@ -59,7 +30,7 @@ Result<void> checkElements() {
                                  Needed{"rtpvp8pay", "gstreamer1.0-plugins-good"},
                                  Needed{"webrtcbin", "gstreamer1.0-plugins-bad"},
                                  Needed{"nicesrc", "gstreamer1.0-nice"}}) {
-        if (!hasElement(needed.element)) {
+        if (!hasGstElement(needed.element)) {
             return Error::make(Errc::Unsupported, std::string("GStreamer element ") +
                                                       needed.element + " is missing: install " +
                                                       needed.package);
