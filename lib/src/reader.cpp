@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,6 +40,7 @@ constexpr std::uint64_t kWakeTag = 1;
 constexpr std::uint64_t kSocketTag = 2;
 constexpr std::uint64_t kDirWatchTag = 3;
 constexpr std::uint64_t kSelfWakeTag = 4;
+constexpr std::uint64_t kRetryTimerTag = 5;
 constexpr std::uint64_t kSpinEventCheckNs = 200'000;  // spin mode looks at the socket this often
 constexpr std::uint64_t kRetryWithoutWatchNs = 250'000'000;
 constexpr std::uint64_t kRetryFailedWriterNs = 1'000'000'000;  // a writer that failed us
@@ -96,7 +98,11 @@ struct Reader::Impl {
     UniqueFd epollFd;
     UniqueFd selfWakeFd;  // makes fd() readable when we know there is news
     DirWatch watch;       // armed while no writer is there
+    // When to try connecting again although the feed dir said nothing (a writer that
+    // failed us, no dir to watch). The timer makes fd() readable then, so that readers
+    // driven by an event loop retry too, not only those blocked in next().
     std::uint64_t nextRetryNs = 0;
+    UniqueFd retryTimer;
     bool connectDue = true;
 
     UniqueFd socket;
@@ -119,6 +125,7 @@ struct Reader::Impl {
     void startWatching();
     void stopWatching();
     bool feedDirChanged();
+    void retryIn(std::uint64_t delayNs);
 
     // One look at everything; returns a frame, an event (as Error), or WouldBlock.
     enum class Events { Check, Skip };
@@ -210,8 +217,16 @@ void Reader::Impl::disconnect() {
 
 void Reader::Impl::startWatching() {
     if (!watch.arm()) {
-        nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;  // no dir yet: look again later
+        retryIn(kRetryWithoutWatchNs);  // no dir yet: look again later
     }
+}
+
+void Reader::Impl::retryIn(std::uint64_t delayNs) {
+    nextRetryNs = monotonicNs() + delayNs;
+    itimerspec due{};
+    due.it_value.tv_sec = static_cast<time_t>(delayNs / 1'000'000'000);
+    due.it_value.tv_nsec = static_cast<long>(delayNs % 1'000'000'000);
+    ::timerfd_settime(retryTimer.get(), 0, &due, nullptr);
 }
 
 void Reader::Impl::stopWatching() {
@@ -222,7 +237,7 @@ void Reader::Impl::stopWatching() {
 bool Reader::Impl::feedDirChanged() {
     const DirWatch::Drained drained = watch.drain(paths.socketFile);
     if (drained.lost) {
-        nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;  // the dir went: a slow retry
+        retryIn(kRetryWithoutWatchNs);  // the dir went: a slow retry
     }
     return drained.relevant;
 }
@@ -340,6 +355,8 @@ Result<Frame> Reader::Impl::step(Events look) {
     if (!pool) {
         // Waiting for a writer: try when the feed dir says something happened.
         const bool changed = feedDirChanged();
+        std::uint64_t expirations = 0;
+        [[maybe_unused]] auto drained = ::read(retryTimer.get(), &expirations, sizeof(expirations));
         if (!options.reconnect && everConnected) {
             return Error::make(Errc::NoWriter, "no writer for feed '" + paths.name + "'");
         }
@@ -356,9 +373,9 @@ Result<Frame> Reader::Impl::step(Events look) {
             // not answer), nothing will: look again a little later.
             struct stat socketInfo {};
             if (!watch.armed()) {
-                nextRetryNs = monotonicNs() + kRetryWithoutWatchNs;
+                retryIn(kRetryWithoutWatchNs);
             } else if (::stat(paths.socket.c_str(), &socketInfo) == 0) {
-                nextRetryNs = monotonicNs() + kRetryFailedWriterNs;
+                retryIn(kRetryFailedWriterNs);
             }
             if (connected.error().code == Errc::NoWriter) {
                 return Error::make(Errc::WouldBlock, "waiting for a writer");
@@ -435,6 +452,13 @@ Result<Frame> Reader::Impl::handleEvents(const epoll_event* events, int count, b
                     connectDue = true;  // our socket (re)appeared: step() connects
                 }
                 break;
+            case kRetryTimerTag: {
+                std::uint64_t expirations;
+                [[maybe_unused]] auto got =
+                    ::read(retryTimer.get(), &expirations, sizeof(expirations));
+                connectDue = !pool;  // step() connects
+                break;
+            }
             case kSelfWakeTag: {
                 std::uint64_t value;
                 [[maybe_unused]] auto got = ::read(selfWakeFd.get(), &value, sizeof(value));
@@ -476,11 +500,13 @@ Result<Reader> Reader::open(std::string_view feed, ReaderOptions options) {
     auto impl = std::make_unique<Impl>(std::move(*paths), std::move(options), std::move(*watch));
     impl->epollFd = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     impl->selfWakeFd = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!impl->epollFd || !impl->selfWakeFd) {
-        return Error::fromErrno("creating the reader's epoll and event fds", errno);
+    impl->retryTimer = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!impl->epollFd || !impl->selfWakeFd || !impl->retryTimer) {
+        return Error::fromErrno("creating the reader's epoll, event and timer fds", errno);
     }
     impl->epollAdd(impl->watch.fd(), kDirWatchTag);
     impl->epollAdd(impl->selfWakeFd.get(), kSelfWakeTag);
+    impl->epollAdd(impl->retryTimer.get(), kRetryTimerTag);
     // Watch before the first attempt, so that a writer appearing in between is not missed.
     if (impl->options.waitForWriter) {
         impl->startWatching();
