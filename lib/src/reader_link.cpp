@@ -57,6 +57,12 @@ Result<protocol::Message> handshake(int socket, std::uint32_t flags,
     auto message = protocol::receive(socket, probe);
     if (!message) {
         if (message.error().code == Errc::WriterGone) {
+            // A writer that closes with our Hello unread makes the kernel report a reset
+            // ahead of the Refused it queued for us: that answer is still there to read.
+            if (auto answer = protocol::receive(socket, probe);
+                answer && answer->type == protocol::MessageType::Refused) {
+                return refusedError(std::get<protocol::Goodbye>(answer->payload));
+            }
             return Error::make(Errc::NoWriter, "the writer hung up during the handshake");
         }
         return std::move(message).error();
