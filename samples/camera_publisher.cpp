@@ -50,6 +50,7 @@ struct Options {
     double fps = 0;
     std::uint64_t frames = 0;
     std::uint32_t slots = 4;
+    std::uint32_t waitReaders = 0;
 };
 
 // The moving scene of --synthetic, drawn with OpenCV straight into the slot.
@@ -225,6 +226,11 @@ int run(const Options& options) {
     std::printf("camera_publisher: publishing %s on '%s' as %s\n", source.c_str(),
                 options.feed.c_str(), writer->format().describe().c_str());
     std::fflush(stdout);
+    // Readers connect in their own time: a clip played to them from its first frame
+    // waits until they are there (the writer never waits for a reader once it runs).
+    while (!stopFlag && writer->stats().readers < options.waitReaders) {
+        sleepUntil(shmframe::monotonicNs() + 10'000'000u);
+    }
 
     const int slotType = *shmframe::matType(pixelFormat);
     std::optional<SyntheticScene> scene;
@@ -338,6 +344,8 @@ int main(int argc, char** argv) {
     app.add_option("--fps", options.fps, "Frame rate (default: the source's, or 30)");
     app.add_option("--frames", options.frames, "Stop after this many frames (0: never)");
     app.add_option("--slots", options.slots, "Slots in the pool")->capture_default_str();
+    app.add_option("--wait-readers", options.waitReaders,
+                   "Wait for this many readers before the first frame");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -183,8 +183,11 @@ TEST_F(Samples, CameraPublisherPlaysAVideoFileIntoTheSlots) {
             video.write(cv::Mat(120, 160, CV_8UC3, cv::Scalar(20 * i, 100, 250 - 20 * i)));
         }
     }
+    // The reader is there before the publisher; the publisher waits until it has
+    // connected, so the clip reaches it from the first frame however busy the machine.
     Reader reader = waitingReader("clip");
-    CapturedChild publisher(kCameraPublisher, {"clip", "--file", clip, "--fps", "10"});
+    CapturedChild publisher(kCameraPublisher,
+                            {"clip", "--file", clip, "--fps", "10", "--wait-readers", "1"});
     std::vector<cv::Scalar> means;
     readFrames(reader, 10, [&](const Frame& frame) {
         EXPECT_EQ(frame.format().pixelFormat, PixelFormat::BGR);
