@@ -197,14 +197,14 @@ std::string FrameSpec::label() const {
 FrameSpec frameSpec(Args& args) {
     FrameSpec spec;
     spec.format = args.text("format", "RGBA");
-    if (spec.format != "RGBA" && spec.format != "NV12") {
-        std::cerr << "--format must be RGBA or NV12, got '" << spec.format << "'\n";
+    if (spec.format != "RGBA" && spec.format != "NV12" && spec.format != "I420") {
+        std::cerr << "--format must be RGBA, NV12 or I420, got '" << spec.format << "'\n";
         std::exit(2);
     }
     spec.width = std::uint32_t(args.number("width", 16, 7680));
     spec.height = std::uint32_t(args.number("height", 16, 4320));
-    if (spec.format == "NV12" && (spec.width % 2 || spec.height % 2)) {
-        std::cerr << "NV12 needs an even width and height\n";
+    if (spec.format != "RGBA" && (spec.width % 2 || spec.height % 2)) {
+        std::cerr << spec.format << " needs an even width and height\n";
         std::exit(2);
     }
     return spec;
@@ -212,7 +212,7 @@ FrameSpec frameSpec(Args& args) {
 
 std::uint64_t packedFrameBytes(const FrameSpec& spec) {
     const std::uint64_t pixels = std::uint64_t(spec.width) * spec.height;
-    return spec.format == "NV12" ? pixels * 3 / 2 : pixels * 4;
+    return spec.format == "RGBA" ? pixels * 4 : pixels * 3 / 2;
 }
 
 // --- Child --------------------------------------------------------------------------

@@ -6,8 +6,15 @@
 // Sender and receiver are separate processes (this program started twice); the
 // in-process `queue` hand-off is the floor, measured with the same two probes.
 //
+// A second sender decodes an H.264 clip (the most common thing upstream of a frame
+// transport); the stamp then goes into the decoder's output, where stock shmsink must
+// copy and shmframesink need not. Several receivers of one sender measure fan-out.
+//
 //   shmframe_bench_gst pair  --transport shmframe|shm|tcp --width W --height H
-//                            [--format RGBA|NV12] --fps F --frames N --warmup W --run R
+//                            [--format RGBA|NV12|I420] --fps F --frames N --warmup W --run R
+//                            [--source test|h264 --clip FILE] [--readers N] [--series S]
+//   shmframe_bench_gst clip  --width W --height H --fps F --frames N --out FILE
+//                            (an H.264 MP4 for --source h264)
 //   shmframe_bench_gst queue --width W --height H [--format F] --fps F --frames N
 //                            --warmup W --run R
 //   shmframe_bench_gst check           (which elements exist, as JSON)
@@ -61,18 +68,44 @@ std::string capsString(const FrameSpec& spec, std::uint32_t fps) {
            ",height=" + std::to_string(spec.height) + ",framerate=" + std::to_string(fps) + "/1";
 }
 
-// The sending half every transport shares: a live test source at the frame rate,
-// then the element whose src pad we stamp on ("feed"), then the transport's sink.
-std::string sourceChain(const FrameSpec& spec, std::uint32_t fps) {
+// Where a sender's frames come from: a live test source, or an H.264 clip decoded and
+// paced at its frame rate.
+struct Source {
+    std::string kind = "test";  // or "h264"
+    std::string clip;
+};
+
+// The sending half every transport shares: the source, then the element whose src pad
+// we stamp on ("feed"), then the transport's sink.
+std::string sourceChain(const FrameSpec& spec, std::uint32_t fps, const Source& source) {
+    if (source.kind == "h264") {
+        return "filesrc location=\"" + source.clip +
+               "\" ! qtdemux ! h264parse ! avdec_h264 ! identity sync=true ! "
+               "capsfilter name=feed caps=\"" +
+               capsString(spec, fps) + "\"";
+    }
     return "videotestsrc is-live=true pattern=solid-color foreground-color=0xff336699 ! "
            "capsfilter name=feed caps=\"" +
            capsString(spec, fps) + "\"";
+}
+
+std::optional<Source> sourceFromArgs(Args& args) {
+    Source source;
+    source.kind = args.text("source", "test");
+    if (source.kind == "h264") {
+        source.clip = args.text("clip");
+    } else if (source.kind != "test") {
+        std::cerr << "--source must be test or h264, got '" << source.kind << "'\n";
+        return std::nullopt;
+    }
+    return source;
 }
 
 // One measurement's state, shared with the probes (streaming threads).
 struct Probes {
     // sender
     std::atomic<std::uint64_t> stamped{0};
+    bool stampInPlace = false;  // the buffer may be shared: see stampProbe
     // receiver
     std::mutex mutex;
     std::vector<double> samples;
@@ -91,6 +124,22 @@ GstPadProbeReturn stampProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
     auto* probes = static_cast<Probes*>(data);
     GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
     if (!buffer) {
+        return GST_PAD_PROBE_OK;
+    }
+    if (probes->stampInPlace) {
+        // A decoder keeps its output as a reference picture (a second ref), so making
+        // it writable would copy it here and hide whether the sink copies. The stamp
+        // goes into the decoded pixels in place: it only disturbs the 16 bytes that
+        // later pictures may predict from, which nothing measures.
+        GstMapInfo map;
+        if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+            if (map.size >= kStampBytes) {
+                writeStamp(reinterpret_cast<std::byte*>(const_cast<guint8*>(map.data)),
+                           probes->stamped.load());
+                probes->stamped.fetch_add(1);
+            }
+            gst_buffer_unmap(buffer, &map);
+        }
         return GST_PAD_PROBE_OK;
     }
     // The source's buffer is ours alone (refcount 1), so this does not copy.
@@ -318,15 +367,16 @@ std::optional<Transport> transportByName(const std::string& name) {
 }
 
 std::string senderPipeline(const std::string& transport, const FrameSpec& spec, std::uint32_t fps,
-                           const std::string& path) {
-    const std::string source = sourceChain(spec, fps) + " ! ";
+                           const Source& from, std::uint32_t readers, const std::string& path) {
+    const std::string source = sourceChain(spec, fps, from) + " ! ";
     if (transport == "shmframe") {
         return source + "shmframesink name=sink feed=" + path + " sync=false";
     }
     if (transport == "shm") {
-        // Room for four frames, so a reader holding one never blocks the writer.
+        // Room for four frames and one per reader, so a reader holding one never
+        // blocks the writer.
         return source + "shmsink name=sink socket-path=" + path +
-               " shm-size=" + std::to_string(packedFrameBytes(spec) * 4 + 4096) +
+               " shm-size=" + std::to_string(packedFrameBytes(spec) * (4 + readers) + 4096) +
                " wait-for-connection=false sync=false";
     }
     // A client more than 8 frames behind is resynced to the newest frame (counted as
@@ -388,13 +438,19 @@ int runSender(Args& args) {
     const std::uint32_t fps = std::uint32_t(args.number("fps", 1, 1000));
     const std::string path = args.text("path");
     const std::uint64_t timeoutMs = args.number("timeout-ms", 100, 3'600'000);
+    const auto source = sourceFromArgs(args);
+    const std::uint32_t readers = std::uint32_t(args.number("readers", 1, 8, 1));
     args.finish();
-    Pipeline pipeline(senderPipeline(transport, spec, fps, path));
+    if (!source) {
+        return 2;
+    }
+    Pipeline pipeline(senderPipeline(transport, spec, fps, *source, readers, path));
     if (!pipeline.get()) {
         emit(Json{{"error", "sender pipeline: " + pipeline.parseError()}});
         return 1;
     }
     Probes probes;
+    probes.stampInPlace = source->kind == "h264";
     if (!addProbe(pipeline.get(), "feed", "src", stampProbe, &probes) || !pipeline.play()) {
         emit(Json{{"error", "sender pipeline does not start"}});
         return 1;
@@ -524,22 +580,35 @@ int runPair(Args& args) {
     const std::uint64_t frames = args.number("frames", 10, 1'000'000);
     const std::uint64_t warmup = args.number("warmup", 0, 10'000, 15);
     const std::uint64_t runIndex = args.number("run", 0, 1000, 0);
+    const std::uint32_t readers = std::uint32_t(args.number("readers", 1, 8, 1));
+    const auto source = sourceFromArgs(args);
+    const std::string series = args.text("series", "gst-" + transportName);
     args.finish();
     const auto transport = transportByName(transportName);
     if (!transport) {
         std::cerr << "--transport must be shmframe, shm or tcp, got '" << transportName << "'\n";
         return 2;
     }
-    Json record = {{"series", "gst-" + transport->name},
-                   {"group", "gst"},
-                   {"transport", transport->label},
-                   {"mode", "gst"},
-                   {"format", spec.format},
-                   {"width", spec.width},
-                   {"height", spec.height},
-                   {"run", runIndex},
+    if (!source) {
+        return 2;
+    }
+    std::string label = transport->label;
+    if (source->kind == "h264") {
+        label = "avdec_h264 -> " + label;
+    }
+    if (readers > 1) {
+        label += ", " + std::to_string(readers) + " receivers";
+    }
+    Json record = {{"series", series},      {"group", "gst"},        {"transport", label},
+                   {"mode", "gst"},         {"format", spec.format}, {"width", spec.width},
+                   {"height", spec.height}, {"run", runIndex},       {"readers", readers},
                    {"fps_target", fps}};
-    std::vector<const char*> needed = {"videotestsrc", "capsfilter", "fakesink"};
+    std::vector<const char*> needed = {"capsfilter", "fakesink"};
+    if (source->kind == "h264") {
+        needed.insert(needed.end(), {"filesrc", "qtdemux", "h264parse", "avdec_h264", "identity"});
+    } else {
+        needed.push_back("videotestsrc");
+    }
     needed.insert(needed.end(), transport->elements.begin(), transport->elements.end());
     std::string missing;
     for (const char* name : needed) {
@@ -552,6 +621,10 @@ int runPair(Args& args) {
                                  (transport->name == "shmframe"
                                       ? " (is GST_PLUGIN_PATH set to <build>/plugins?)"
                                       : "")));
+        return 0;
+    }
+    if (source->kind == "h264" && !std::filesystem::exists(source->clip)) {
+        emit(skipped(record, "no clip " + source->clip + " (made by `shmframe_bench_gst clip`)"));
         return 0;
     }
 
@@ -580,7 +653,12 @@ int runPair(Args& args) {
 
     std::vector<std::string> senderArgs = {"send"};
     senderArgs.insert(senderArgs.end(), common.begin(), common.end());
-    senderArgs.insert(senderArgs.end(), {"--timeout-ms", std::to_string(timeoutMs + 10'000)});
+    senderArgs.insert(senderArgs.end(),
+                      {"--timeout-ms", std::to_string(timeoutMs + 10'000), "--source", source->kind,
+                       "--readers", std::to_string(readers)});
+    if (source->kind == "h264") {
+        senderArgs.insert(senderArgs.end(), {"--clip", source->clip});
+    }
     auto sender = Child::spawnSelf(senderArgs);
     if (!sender) {
         return finish(skipped(record, "could not start the sender"));
@@ -602,14 +680,23 @@ int runPair(Args& args) {
         receiverArgs.end(),
         {"--port", std::to_string(ready["port"].get<int>()), "--warmup", std::to_string(warmup),
          "--frames", std::to_string(frames), "--timeout-ms", std::to_string(timeoutMs)});
-    auto receiver = Child::spawnSelf(receiverArgs);
-    if (!receiver) {
-        sender->terminate(3000);
-        removeShmsinkLeftovers(senderPid);
-        return finish(skipped(record, "could not start the receiver"));
+    std::vector<Child> receivers;
+    for (std::uint32_t i = 0; i < readers; ++i) {
+        auto receiver = Child::spawnSelf(receiverArgs);
+        if (!receiver) {
+            receivers.clear();  // each terminates its process
+            sender->terminate(3000);
+            removeShmsinkLeftovers(senderPid);
+            return finish(skipped(record, "could not start receiver " + std::to_string(i + 1)));
+        }
+        receivers.push_back(std::move(*receiver));
     }
-    auto resultLine = receiver->readLine(nowNs() + (timeoutMs + 10'000) * kMs);
-    receiver->terminate(3000);
+    std::vector<Json> results;
+    for (Child& receiver : receivers) {
+        auto line = receiver.readLine(nowNs() + (timeoutMs + 10'000) * kMs);
+        results.push_back(line ? Json::parse(*line, nullptr, false) : Json());
+        receiver.terminate(3000);
+    }
     // SIGTERM lets the sender report its CPU and tear down cleanly (stock shmsink
     // unlinks its /dev/shm segment only then).
     ::kill(senderPid, SIGTERM);
@@ -617,39 +704,99 @@ int runPair(Args& args) {
     sender->terminate(3000);
     removeShmsinkLeftovers(senderPid);
 
-    Json result = resultLine ? Json::parse(*resultLine, nullptr, false) : Json();
-    if (!result.is_object() || !result.contains("samples")) {
-        return finish(skipped(record, "the receiver gave no result: " +
-                                          (result.is_object() && result.contains("error")
-                                               ? result["error"].get<std::string>()
-                                               : std::string("timeout or crash"))));
+    // Every receiver's samples are pooled; CPU and copies are per receiver (mean, max).
+    std::vector<double> samples;
+    Json perReader = Json::array();
+    double readerCpu = 0, readerMinflt = 0, readerMajflt = 0, fpsAchieved = 0, copies = 0;
+    std::uint64_t badStamps = 0;
+    std::string ending = "complete";
+    for (const Json& result : results) {
+        if (!result.is_object() || !result.contains("samples")) {
+            return finish(skipped(record, "a receiver gave no result: " +
+                                              (result.is_object() && result.contains("error")
+                                                   ? result["error"].get<std::string>()
+                                                   : std::string("timeout or crash"))));
+        }
+        auto own = result["samples"].get<std::vector<double>>();
+        const Summary summary = summarize(own);
+        perReader.push_back(Json{{"p50", summary.p50}, {"p99", summary.p99}});
+        samples.insert(samples.end(), own.begin(), own.end());
+        readerCpu += result["cpu_us"].get<double>() / readers;
+        readerMinflt += result["minflt"].get<double>() / readers;
+        readerMajflt += result["majflt"].get<double>() / readers;
+        fpsAchieved += result["fps"].get<double>() / readers;
+        copies = std::max(copies, result.value("copies", -1.0));
+        badStamps += result["bad_stamps"].get<std::uint64_t>();
+        if (result["ending"] != "complete") {
+            ending = result["ending"].get<std::string>();
+        }
     }
     Json sent = senderLine ? Json::parse(*senderLine, nullptr, false) : Json::object();
     if (!sent.is_object()) {
         sent = Json::object();
     }
-    std::vector<double> samples = result["samples"].get<std::vector<double>>();
     const Summary latency = summarize(samples);
-    record["frames"] = frames;
+    const std::uint64_t expected = frames * readers;
+    record["frames"] = expected;
     record["received"] = latency.count;
-    record["lost"] = frames > latency.count ? frames - latency.count : 0;
-    record["ending"] = result["ending"];
-    record["fps_achieved"] = result["fps"];
+    record["lost"] = expected > latency.count ? expected - latency.count : 0;
+    record["ending"] = ending;
+    record["fps_achieved"] = fpsAchieved;
     record["latency_us"] = toJson(latency, true);
-    record["reader_cpu_us"] = result["cpu_us"];
-    record["reader_minflt"] = result["minflt"];
-    record["reader_majflt"] = result["majflt"];
-    record["bad_stamps"] = result["bad_stamps"];
-    record["reader_copies"] = result.value("copies", -1.0);
+    record["reader_cpu_us"] = readerCpu;
+    record["reader_minflt"] = readerMinflt;
+    record["reader_majflt"] = readerMajflt;
+    record["bad_stamps"] = badStamps;
+    record["reader_copies"] = copies;
     record["writer_cpu_us"] = sent.value("cpu_us", -1.0);
     record["writer_minflt"] = sent.value("minflt", -1.0);
     record["sink_copied"] = sent.value("copied", -1.0);
     record["sink_published"] = sent.value("published", -1.0);
+    if (readers > 1) {
+        record["per_reader"] = perReader;
+    }
     if (latency.count == 0) {
-        return finish(
-            skipped(record, "no frame arrived (" + result["ending"].get<std::string>() + ")"));
+        return finish(skipped(record, "no frame arrived (" + ending + ")"));
     }
     return finish(record);
+}
+
+// An H.264 clip of moving test pictures for --source h264: x264 at its fastest, no
+// B-frames (as a camera or a live encoder would send), a key frame every second.
+int runClip(Args& args) {
+    const FrameSpec spec = frameSpec(args);
+    const std::uint32_t fps = std::uint32_t(args.number("fps", 1, 1000));
+    const std::uint64_t frames = args.number("frames", 1, 100'000);
+    const std::string out = args.text("out");
+    args.finish();
+    if (const std::string missing =
+            missingElements({"videotestsrc", "x264enc", "h264parse", "mp4mux", "filesink"});
+        !missing.empty()) {
+        emit(Json{{"error", "GStreamer element(s) not found: " + missing}});
+        return 1;
+    }
+    const std::string partial = out + ".part";
+    Pipeline pipeline(
+        "videotestsrc num-buffers=" + std::to_string(frames) +
+        " pattern=ball ! capsfilter caps=\"" +
+        capsString(FrameSpec{"I420", spec.width, spec.height}, fps) +
+        "\" ! x264enc speed-preset=ultrafast tune=zerolatency key-int-max=" + std::to_string(fps) +
+        " ! h264parse ! mp4mux ! filesink location=\"" + partial + "\"");
+    if (!pipeline.get() || !pipeline.play()) {
+        emit(Json{{"error", "clip pipeline: " + pipeline.parseError()}});
+        return 1;
+    }
+    pipeline.run(600'000);
+    pipeline.stop();
+    std::error_code error;
+    if (!pipeline.error().empty() || !std::filesystem::exists(partial, error)) {
+        std::filesystem::remove(partial, error);
+        emit(Json{{"error", "clip pipeline: " + pipeline.error()}});
+        return 1;
+    }
+    std::filesystem::rename(partial, out, error);
+    emit(Json{{"clip", out}, {"frames", frames}});
+    return error ? 1 : 0;
 }
 
 // --- the in-process floor ---------------------------------------------------------------
@@ -671,7 +818,7 @@ int runQueue(Args& args) {
         emit(skipped(record, "GStreamer element(s) not found: " + missing));
         return 0;
     }
-    Pipeline pipeline(sourceChain(spec, fps) + " ! queue ! fakesink name=out sync=false");
+    Pipeline pipeline(sourceChain(spec, fps, Source{}) + " ! queue ! fakesink name=out sync=false");
     if (!pipeline.get()) {
         emit(skipped(record, "pipeline: " + pipeline.parseError()));
         return 0;
@@ -744,7 +891,10 @@ int main(int argc, char** argv) {
     if (command == "queue") {
         return runQueue(args);
     }
-    std::cerr << "usage: " << argv[0] << " pair|queue|check --option value ...\n"
+    if (command == "clip") {
+        return runClip(args);
+    }
+    std::cerr << "usage: " << argv[0] << " pair|queue|clip|check --option value ...\n"
               << "(run by tests/bench/run.sh; see docs/benchmarks.md)\n";
     return 2;
 }

@@ -25,6 +25,13 @@ SERIES = [
     ("gst-shm", "gst", "shmsink → shmsrc (stock)"),
     ("gst-tcp", "gst", "tcpserversink → tcpclientsrc"),
     ("gst-queue", "gst", "in-process queue (floor)"),
+    ("gst-h264-shmframe", "decoder", "avdec_h264 → shmframesink → shmframesrc"),
+    ("gst-h264-shm", "decoder", "avdec_h264 → shmsink → shmsrc (stock)"),
+] + [
+    (f"gst-readers-{n}-{t}", "gst-readers", f"{label}, {n} receiver{'s' if n > 1 else ''}")
+    for n in (1, 2, 4, 8)
+    for t, label in (("shmframe", "shmframesink → shmframesrc"), ("shm", "shmsink → shmsrc"))
+] + [
     ("unix-socket", "latency", "Unix socket, whole frame"),
     ("floor-futex", "floor", "bare futex wake"),
     ("floor-eventfd", "floor", "bare eventfd wake"),
@@ -113,6 +120,7 @@ def summarize_group(key, runs):
         "height": height,
         "runs": len(runs),
         "measured_runs": len(measured),
+        "readers": int(runs[0].get("readers") or 1),
     }
     skipped = sorted({r["skipped"] for r in runs if "skipped" in r})
     if skipped:
@@ -151,7 +159,7 @@ def summarize_group(key, runs):
     pooled = sorted(v for l in lat for v in l.get("quantiles", []))
     if pooled:
         summary["cdf_us"] = pooled[:: max(1, len(pooled) // 400)]
-    if series.startswith("fanout"):
+    if any(r.get("per_reader") for r in measured):
         per_reader = [pr for r in measured for pr in r.get("per_reader", [])]
         if per_reader:
             summary["reader_p50_worst_us"] = median(
@@ -189,9 +197,11 @@ class Runs:
             key = (r["series"], r.get("format") or "", int(r.get("width") or 0),
                    int(r.get("height") or 0))
             stats = dict(r["latency_us"])
-            for field in ("reader_cpu_us", "writer_cpu_us"):
+            for field in ("reader_cpu_us", "writer_cpu_us", "sink_copied", "reader_copies"):
                 if isinstance(r.get(field), (int, float)) and r[field] >= 0:
                     stats[field] = r[field]
+            if "reader_cpu_us" in stats and "writer_cpu_us" in stats:
+                stats["total_cpu_us"] = stats["reader_cpu_us"] + stats["writer_cpu_us"]
             self.values.setdefault(key, {})[r.get("run", 0)] = stats
 
     def get(self, series, width=0, height=0, fmt_name=None):
@@ -215,6 +225,52 @@ class Runs:
         ratios = [a[run][stat_a] / b[run][stat_b] for run in a
                   if run in b and stat_a in a[run] and stat_b in b[run] and b[run][stat_b]]
         return median(ratios)
+
+
+def evaluate_gst_goals(runs, summaries, ratios, target):
+    """The GStreamer pair against the library and the stock pair (issue 13's goals):
+    latency and receiver CPU, decoders upstream, and several receivers of one sink."""
+    sizes = [(w, h) for (w, h) in SIZES if runs.get("gst-shmframe", w, h)]
+    if sizes:
+        w, h = sizes[-1]
+        label = size_label(w, h)
+        ours, api, stock = (runs.get("gst-shmframe", w, h), runs.get("api-block", w, h),
+                            runs.get("gst-shm", w, h))
+        r = runs.paired(ours, api, "p50")
+        ratios[f"gst-shmframe p50 / api-block p50 @ {label}"] = r
+        if r is not None:
+            target(f"GStreamer pair p50 / C++ API blocking p50 ({label})", "≤ 1.3x", r, r <= 1.3,
+                   f"{r:.2f}x")
+        r = runs.paired(ours, stock, "p50")
+        if r is not None:
+            target(f"GStreamer pair p50 / stock pair p50 ({label})", "≤ 0.6x", r, r <= 0.6,
+                   f"{r:.2f}x")
+        r = runs.paired(ours, stock, "reader_cpu_us")
+        if r is not None:
+            target(f"shmframesrc receiver CPU / shmsrc receiver CPU ({label})", "≤ 0.5x", r,
+                   r <= 0.5, f"{r:.2f}x")
+    for (w, h) in SIZES:
+        ours, stock = runs.get("gst-h264-shmframe", w, h, "I420"), \
+            runs.get("gst-h264-shm", w, h, "I420")
+        label = size_label(w, h)
+        r = runs.paired(ours, stock, "total_cpu_us")
+        ratios[f"H.264 decode → pair: shmframe / stock CPU, sender + receiver @ {label}"] = r
+        s_ours = find(summaries, "gst-h264-shmframe", w, h, "I420")
+        if s_ours and s_ours.get("sink_copied") is not None:
+            copied = s_ours["sink_copied"]
+            target(f"avdec_h264 → shmframesink copies ({label})", "0", copied, copied == 0,
+                   f"frames copied by the sink (median of runs): {copied:g}")
+        if r is not None and (w, h) == (3840, 2160):
+            target("4K H.264 decode → shmframe pair CPU / stock pair CPU", "< 1", r, r < 1,
+                   f"{r:.2f}x (sender + receiver CPU per frame)")
+    for transport in ("shmframe", "shm"):
+        one = runs.get(f"gst-readers-1-{transport}", 1920, 1080)
+        eight = runs.get(f"gst-readers-8-{transport}", 1920, 1080)
+        r = runs.paired(eight, one, "writer_cpu_us")
+        ratios[f"{transport} sink CPU per frame, 8 receivers / 1 @ 1920x1080"] = r
+        if transport == "shmframe" and r is not None:
+            target("shmframesink CPU per frame, 8 receivers / 1 receiver", "≤ 2x", r, r <= 2.0,
+                   f"{r:.2f}x")
 
 
 def evaluate(summaries, records, quick):
@@ -344,6 +400,7 @@ def evaluate(summaries, records, quick):
                        r <= 1 / 3, f"{r:.2f} ({s_ours.get('reader_cpu_us', 0):.0f} µs vs "
                                    f"{s_stock.get('reader_cpu_us', 0):.0f} µs per frame, "
                                    f"whole receiver process)")
+    evaluate_gst_goals(runs, summaries, ratios, target)
     copied = [s.get("sink_copied") for s in summaries
               if s["series"] == "gst-shmframe" and s.get("sink_copied") is not None]
     if copied:
@@ -422,9 +479,10 @@ def table_rows(summaries):
             continue
         spread = s["p50_spread_us"]
         frames = s["frames_per_run"]
-        if s["series"].startswith("fanout"):
+        if s["series"].startswith("fanout") or s.get("readers", 1) > 1:
             # Samples of all readers are pooled: show frames per reader.
-            readers = int(s["series"].split("-")[1])
+            readers = int(s["series"].split("-")[1]) if s["series"].startswith("fanout") \
+                else s["readers"]
             frames = [f // readers for f in frames]
         frames_text = f"{min(frames)}×{len(frames)}" if min(frames) == max(frames) else \
             f"{min(frames)}–{max(frames)}×{len(frames)}"

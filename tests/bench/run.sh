@@ -106,12 +106,14 @@ if [ "$quick" = 1 ]; then
     api_frames=300 wake_frames=300 copy_frames=60 gst_frames=60 gst_warmup=10
     fanout_frames=200 saturate_seconds=1 memcpy_reps=5 nv12_size=""
     fanout_size="1280x720"
+    h264_sizes="1280x720" gst_readers="1 2 4 8"
 else
     sizes="1280x720 1920x1080 3840x2160"
     runs=${runs:-3}
     api_frames=1000 wake_frames=1000 copy_frames=150 gst_frames=120 gst_warmup=15
     fanout_frames=600 saturate_seconds=2 memcpy_reps=30 nv12_size="1920x1080"
     fanout_size="1920x1080"
+    h264_sizes="1920x1080 3840x2160" gst_readers="1 2 4 8"
 fi
 api_fps=200 gst_fps=30 copy_fps=30
 
@@ -149,6 +151,20 @@ if [ -x "$bin/shmframe_bench_gst" ]; then
         have_gst=1
         printf '%s\n' "$check_line" > "$out/gst-check.json"
     fi
+fi
+
+# H.264 clips for the decoder scenarios, made once (x264, a few seconds each at 4K);
+# a clip that cannot be made leaves its scenarios skipped with the reason.
+if [ "$have_gst" = 1 ]; then
+    for size in $h264_sizes; do
+        clip="$out/clip-$size.mp4"
+        [ -s "$clip" ] && continue
+        echo "  making an H.264 clip, $size" >&2
+        timeout -k 5 600 "$bin/shmframe_bench_gst" clip --width "${size%x*}" \
+            --height "${size#*x}" --fps "$gst_fps" \
+            --frames $((gst_warmup + gst_frames + 2 * gst_fps)) --out "$clip" >/dev/null ||
+            echo "run.sh: could not make $clip" >&2
+    done
 fi
 
 echo "shmframe benchmarks: $runs run(s), sizes $sizes, results in $out" >&2
@@ -200,6 +216,31 @@ for run in $(seq 1 "$runs"); do
         fi
         format=RGBA
     fi
+    if [ "$have_gst" = 1 ]; then
+        # A decoder upstream (stock shmsink must copy its frames), then several
+        # GStreamer receivers of one sink.
+        format=I420
+        for size in $h264_sizes; do
+            for transport in shmframe shm; do
+                scenario "gst-h264-$transport" "$size" 150 "$bin/shmframe_bench_gst" pair \
+                    --source h264 --clip "$out/clip-$size.mp4" --format I420 \
+                    --transport "$transport" --width "${size%x*}" --height "${size#*x}" \
+                    --fps "$gst_fps" --frames "$gst_frames" --warmup "$gst_warmup" \
+                    --series "gst-h264-$transport" --run "$run"
+            done
+        done
+        format=RGBA
+        for readers in $gst_readers; do
+            for transport in shmframe shm; do
+                scenario "gst-readers-$readers-$transport" "$fanout_size" 150 \
+                    "$bin/shmframe_bench_gst" pair --transport "$transport" \
+                    --readers "$readers" --width "${fanout_size%x*}" \
+                    --height "${fanout_size#*x}" --fps "$gst_fps" --frames "$gst_frames" \
+                    --warmup "$gst_warmup" --series "gst-readers-$readers-$transport" \
+                    --run "$run"
+            done
+        done
+    fi
     w=${fanout_size%x*} h=${fanout_size#*x}
     for readers in 1 2 4 8; do
         scenario "fanout-$readers" "$fanout_size" 90 "$bin/shmframe_bench_api" latency \
@@ -212,7 +253,8 @@ done
 if [ "$have_gst" = 0 ]; then
     run=1
     reason="GStreamer benchmark program missing or GStreamer does not start"
-    for series in gst-queue gst-shmframe gst-shm gst-tcp; do
+    for series in gst-queue gst-shmframe gst-shm gst-tcp gst-h264-shmframe gst-h264-shm \
+        $(for n in 1 2 4 8; do echo "gst-readers-$n-shmframe gst-readers-$n-shm"; done); do
         for size in $sizes; do
             printf '{"series":"%s","group":"gst","format":"RGBA","width":%s,"height":%s,"run":1,"skipped":"%s"}\n' \
                 "$series" "${size%x*}" "${size#*x}" "$reason" >> "$records"
