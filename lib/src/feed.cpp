@@ -37,7 +37,8 @@ std::string defaultFeedDirectory() {
     if (const char* dir = std::getenv("SHMFRAME_DIR"); dir && *dir) {
         return dir;
     }
-    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime) {
+    // The XDG spec: a relative XDG_RUNTIME_DIR is invalid and ignored.
+    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && runtime[0] == '/') {
         return std::string(runtime) + "/shmframe";
     }
     // The shared fallback; feed_dir::check() makes sure nobody else made it first.
@@ -53,6 +54,9 @@ feed_dir::Origin feedDirectoryOrigin() {
 
 // The feed dir as a reader finds it: checked like the writer checks it, when it exists.
 Result<void> checkExistingFeedDirectory(const std::string& dir) {
+    if (auto named = feed_dir::checkNamed(dir); !named) {
+        return named;
+    }
     struct stat info {};
     if (::lstat(dir.c_str(), &info) != 0 && errno == ENOENT) {
         return {};  // no writer yet; connecting says so
@@ -113,6 +117,9 @@ std::string feedDirectory() {
 
 Result<std::string> ensureFeedDirectory() {
     std::string dir = defaultFeedDirectory();
+    if (auto named = feed_dir::checkNamed(dir); !named) {
+        return std::move(named).error();
+    }
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
         return Error::make(
             errno == EACCES ? Errc::PermissionDenied : Errc::SystemError,

@@ -23,7 +23,20 @@ Error refuse(const std::string& dir, const std::string& why) {
 
 }  // namespace
 
+Result<void> checkNamed(const std::string& dir) {
+    if (dir.empty() || dir.front() != '/') {
+        return Error::make(Errc::InvalidArgument,
+                           "SHMFRAME_DIR is '" + dir +
+                               "', not an absolute path: writers and readers started in other "
+                               "directories would not meet there; set it to an absolute path");
+    }
+    return {};
+}
+
 Result<void> check(const std::string& dir, Origin origin) {
+    if (auto named = checkNamed(dir); !named) {
+        return named;
+    }
     struct stat link {};
     if (::lstat(dir.c_str(), &link) != 0) {
         return Error::make(errno == EACCES ? Errc::PermissionDenied : Errc::SystemError,

@@ -15,8 +15,12 @@ enum class Origin {
     Chosen,    ///< $SHMFRAME_DIR: the user named it, it may be deliberately shared
 };
 
+/// The feed directory's name alone: an absolute path (a relative SHMFRAME_DIR would
+/// name another directory for each process). InvalidArgument saying so.
+Result<void> checkNamed(const std::string& dir);
+
 /**
- * Checks the feed directory \a dir before we use it (it exists):
+ * Checks the feed directory \a dir before we use it (it exists; checkNamed() first):
  * - it is a directory, owned by us or by root; a symlink to it is owned by us or
  *   root too (a symlink an attacker left in /tmp points us nowhere);
  * - an Implicit one is writable by nobody else (no group or other write bit): anyone

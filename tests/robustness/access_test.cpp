@@ -135,6 +135,21 @@ TEST_F(Access, TheFeedDirectoryIsCreatedPrivate) {
     EXPECT_EQ(::rmdir(sub.c_str()), 0) << "the writer left files behind";
 }
 
+TEST_F(Access, ARelativeFeedDirectoryIsRefusedOnEitherSide) {
+    // Two processes in different working dirs would each use their own dir.
+    ::setenv("SHMFRAME_DIR", "relative/feeds", 1);
+    auto writer = Writer::create("rel", smallFormat());
+    ASSERT_FALSE(writer);
+    EXPECT_EQ(writer.error().code, Errc::InvalidArgument);
+    EXPECT_NE(writer.error().message.find("not an absolute path"), std::string::npos)
+        << writer.error().message;
+    auto reader = Reader::open("rel");
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error().code, Errc::InvalidArgument) << reader.error().message;
+    EXPECT_FALSE(std::filesystem::exists("relative")) << "a relative dir was created";
+    ::setenv("SHMFRAME_DIR", dir_.path().c_str(), 1);
+}
+
 TEST_F(Access, AnotherUserIsRefusedByTheWritersCredentialCheck) {
     if (::geteuid() != 0) {
         GTEST_SKIP() << "needs root to run a reader as another uid (nobody); running as uid "
