@@ -64,6 +64,13 @@ TEST_F(CliConsistency, OurOwnErrorsHaveTheSamePrefix) {
     EXPECT_TRUE(startsWith(result.err, "shmframe info: error: ")) << result.err;
 }
 
+TEST_F(CliConsistency, OutputThatCannotBeWrittenIsAnError) {
+    // stdout closed: the listing is lost, so the command must not report success.
+    auto closed = runCommand("/bin/sh", {"-c", "exec >&-; exec \"$0\" list", kCli}, 30s);
+    EXPECT_EQ(closed.exitCode, 1) << closed.err;
+    EXPECT_TRUE(contains(closed.err, "could not write to standard output")) << closed.err;
+}
+
 TEST_F(CliConsistency, StatsExitsZeroAndSaysSoWhenTheStreamEnds) {
     // A publisher that ends by itself after a few frames: end of stream, socket removed.
     Child publisher = Child::spawn(

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "cli.h"
@@ -57,5 +59,15 @@ int main(int argc, char** argv) {
     }
     // A reader that vanishes must not kill us through a write to its socket.
     signal(SIGPIPE, SIG_IGN);
-    return action();
+    const int status = action();
+    // Output that could not be written (stdout closed, a full disk) is an error, not
+    // success; a pipe whose reader left early (`| head`) is not worth a message.
+    errno = 0;
+    std::cout.flush();
+    if (!std::cout && errno != EPIPE) {
+        std::cerr << "shmframe: error: could not write to standard output"
+                  << (errno ? std::string(": ") + std::strerror(errno) : std::string()) << '\n';
+        return status == 0 ? kExitRuntime : status;
+    }
+    return status;
 }
