@@ -437,6 +437,34 @@ TEST_F(Cli, SnapshotRejectsUnwritableFiles) {
     EXPECT_EQ(cli({"snapshot", "cam0", path("x.png"), "--timeout", "-1"}).exitCode, 2);
 }
 
+TEST_F(Cli, SnapshotReplacesAFileOnlyWithAWholeImageAndLeavesOtherThingsAlone) {
+    Child publisher = startPublisher("cam0", {"--size", "32x32"});
+    // A file already there is replaced by the whole image...
+    const std::string file = path("frame.png");
+    { std::ofstream(file) << "an older file"; }
+    ASSERT_EQ(cli({"snapshot", "cam0", file}).exitCode, 0);
+    EXPECT_EQ(cv::imread(file, cv::IMREAD_UNCHANGED).size(), cv::Size(32, 32));
+    // ...a symlink is replaced, not written through (it may point anywhere)...
+    const std::string target = path("target.txt");
+    { std::ofstream(target) << "keep"; }
+    std::filesystem::create_symlink(target, path("link.png"));
+    ASSERT_EQ(cli({"snapshot", "cam0", path("link.png")}).exitCode, 0);
+    EXPECT_FALSE(std::filesystem::is_symlink(path("link.png")));
+    std::ifstream kept(target);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "keep");
+    // ...and what is not a regular file is left alone, with no temporary file behind.
+    std::filesystem::create_directory(path("folder.png"));
+    auto folder = cli({"snapshot", "cam0", path("folder.png")});
+    EXPECT_EQ(folder.exitCode, 1);
+    EXPECT_TRUE(contains(folder.err, "not a regular file")) << folder.err;
+    EXPECT_TRUE(std::filesystem::is_directory(path("folder.png")));
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+        EXPECT_EQ(entry.path().filename().string().rfind(".shmframe-snapshot", 0),
+                  std::string::npos)
+            << entry.path();
+    }
+}
+
 TEST_F(Cli, BenchRunsTheSuiteScriptWithItsArguments) {
     const std::string script = path("run.sh");
     {

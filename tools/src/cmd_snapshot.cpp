@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // `shmframe snapshot FEED FILE.png`: the newest frame of a feed as an image file.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -8,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "cli.h"
 #include "shmframe/opencv.h"
@@ -15,6 +19,68 @@
 
 namespace shmframe::cli {
 namespace {
+
+// Encodes \a image by the extension of \a path and puts it there through a temporary
+// file in the same folder renamed over it: a full disk or a kill midway never leaves a
+// truncated image, and a file already there is only ever replaced by a whole one.
+// Something at \a path that is not a regular file (a directory, a device, a socket)
+// is left alone.
+Result<void> writeImage(const std::string& path, const cv::Mat& image) {
+    const auto fail = [&](const std::string& why, int error = 0) {
+        return Error::make(Errc::SystemError, "could not write '" + path + "': " + why, error);
+    };
+    struct stat existing {};
+    if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+        return fail("it exists and is not a regular file, so it is left alone");
+    }
+    std::vector<uchar> bytes;
+    try {
+        const auto dot = path.rfind('.');
+        if (dot == std::string::npos || !cv::imencode(path.substr(dot), image, bytes)) {
+            return fail("the image could not be encoded");
+        }
+    } catch (const cv::Exception& e) {
+        return fail(std::string("the image could not be encoded: ") + e.what());
+    }
+    const auto slash = path.rfind('/');
+    const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+    std::string temporary =
+        (slash == std::string::npos ? std::string() : folder) + ".shmframe-snapshot-XXXXXX";
+    const int fd = ::mkstemp(temporary.data());
+    if (fd < 0) {
+        return fail("cannot create a file in " + folder + " (does it exist, is it writable?)",
+                    errno);
+    }
+    // mkstemp makes it 0600; an image gets the usual mode for a new file.
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(fd, 0666 & ~mask);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            const int error = errno;
+            ::close(fd);
+            ::unlink(temporary.c_str());
+            return fail("writing failed (is the disk full?)", error);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        return fail("writing failed (is the disk full?)", error);
+    }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        return fail("cannot put the image in place", error);
+    }
+    return {};
+}
 
 struct SnapshotOptions {
     std::string feed;
@@ -132,16 +198,8 @@ int runSnapshot(const SnapshotOptions& options) {
         const Format format = frame->format();
         frame->release();
 
-        bool written = false;
-        std::string why;
-        try {
-            written = cv::imwrite(options.file, *image);
-        } catch (const cv::Exception& e) {
-            why = std::string(": ") + e.what();
-        }
-        if (!written) {
-            printError("snapshot", "could not write '" + options.file + "'" + why +
-                                       " (does its folder exist and is it writable?)");
+        if (auto written = writeImage(options.file, *image); !written) {
+            printError("snapshot", written.error().message);
             return kExitRuntime;
         }
         if (options.json) {
