@@ -355,6 +355,60 @@ const cases = {
     for (const page of pages) await page.close();
     await waitFor("no encoder left", async () => (await stats()).encoders === 0);
   },
+
+  async ViewersJoiningAndLeavingNeverStallTheOthers() {
+    publish("cam", "2060E0", "320x240");
+    publish("other", "E04020", "160x120");
+    await feedIsLive("cam");
+    await feedIsLive("other");
+    const server = await startServer();
+    const stats = async () => JSON.parse((await get(new URL("/stats", server.url).href)).body);
+    const decoded = (page) => page.evaluate(() => window.shmframe.framesDecoded());
+    const decoding = (page, what, more = 3) => waitFor(what, async () => {
+      const from = page.baseline ?? 0;
+      return (await decoded(page)) > from + more;
+    }, 90000);
+    await launchBrowser();
+    // A viewer that asks for the feed and never answers the offer: its webrtcbin waits
+    // for negotiation for as long as it lives.
+    const silent = await openPage(server);
+    await silent.evaluate(() => new Promise((resolve, reject) => {
+      const socket = new WebSocket(location.href.replace(/^http/, "ws").replace(/\/?(\?.*)?$/, "/ws"));
+      socket.onopen = () => { socket.send(JSON.stringify({ type: "play", feed: "cam" })); resolve(); };
+      socket.onerror = () => reject(new Error("WebSocket failed"));
+      window.silentSocket = socket;
+    }));
+    const watch = async (feed) => {
+      const page = await openPage(server);
+      await waitFor("feed listed", async () => (await pageState(page)).feeds.includes(feed));
+      await page.click(`.feed[data-feed="${feed}"]`);
+      return page;
+    };
+    const first = await watch("cam");
+    const second = await watch("cam");
+    const other = await watch("other");
+    for (const [i, page] of [first, second, other].entries()) await decoding(page, `video in page ${i}`);
+    // One leaves and another joins while the first and the other feed play on.
+    const before = await stats();
+    await second.close();
+    const third = await watch("cam");
+    await decoding(third, "video in the page that joined");
+    first.baseline = await decoded(first);
+    other.baseline = await decoded(other);
+    await decoding(first, "the first page still decoding after one left and one joined", 10);
+    await decoding(other, "the other feed still decoding", 10);
+    const after = await stats();
+    if (after.encoders !== 2 || after.feeds.cam.viewers !== 3 ||
+        !(after.feeds.cam.encoder.frames > before.feeds.cam.encoder.frames)) {
+      throw new Error("stats: " + JSON.stringify({ before, after }));
+    }
+    // The silent viewer leaves; the last viewers of each feed leave; the encoders stop.
+    await silent.close();
+    first.baseline = await decoded(first);
+    await decoding(first, "the first page after the silent one left", 10);
+    for (const page of [first, third, other]) await page.close();
+    await waitFor("no encoder left", async () => (await stats()).encoders === 0);
+  },
 };
 
 const name = process.argv[2];

@@ -46,7 +46,7 @@ Result<std::shared_ptr<FeedBroadcaster>> FeedBroadcaster::start(const Options& o
         " ! vp8enc name=enc deadline=1 cpu-used=8 end-usage=cbr lag-in-frames=0"
         " keyframe-max-dist=60 error-resilient=default threads=2"
         " ! rtpvp8pay name=pay pt=96 mtu=1200 picture-id-mode=15-bit"
-        " ! tee name=tee allow-not-linked=true";
+        " ! appsink name=out sync=false async=false enable-last-sample=false";
     GError* error = nullptr;
     GstElement* pipeline = gst_parse_launch(launch.c_str(), &error);
     if (!pipeline) {
@@ -62,12 +62,28 @@ Result<std::shared_ptr<FeedBroadcaster>> FeedBroadcaster::start(const Options& o
     broadcaster->pipeline_ = pipeline;
     broadcaster->source_ = gst_bin_get_by_name(GST_BIN(pipeline), "src");
     broadcaster->encoder_ = gst_bin_get_by_name(GST_BIN(pipeline), "enc");
-    broadcaster->tee_ = gst_bin_get_by_name(GST_BIN(pipeline), "tee");
+    broadcaster->output_ = gst_bin_get_by_name(GST_BIN(pipeline), "out");
     if (options.bitrateKbps > 0) {
         g_object_set(broadcaster->encoder_, "target-bitrate",
                      static_cast<gint>(options.bitrateKbps * 1000), nullptr);
     }
+    // A fixed clock and base time, known before any viewer comes (see RtpPacketSource).
+    broadcaster->clock_ = gst_system_clock_obtain();
+    broadcaster->baseTime_ = gst_clock_get_time(broadcaster->clock_);
+    gst_pipeline_use_clock(GST_PIPELINE(pipeline), broadcaster->clock_);
+    gst_element_set_start_time(pipeline, GST_CLOCK_TIME_NONE);
+    gst_element_set_base_time(pipeline, broadcaster->baseTime_);
     broadcaster->installProbes();
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = [](GstAppSink* sink, gpointer self) {
+        if (GstSample* sample = gst_app_sink_pull_sample(sink)) {
+            static_cast<FeedBroadcaster*>(self)->sendToViewers(sample);
+            gst_sample_unref(sample);
+        }
+        return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(broadcaster->output_), &callbacks, broadcaster.get(),
+                               nullptr);
     GstBus* bus = gst_element_get_bus(pipeline);
     broadcaster->busWatch_ = gst_bus_add_watch(bus, onBusMessage, broadcaster.get());
     gst_object_unref(bus);
@@ -85,15 +101,44 @@ FeedBroadcaster::~FeedBroadcaster() {
     if (pipeline_) {
         gst_element_set_state(pipeline_, GST_STATE_NULL);
     }
-    for (GstElement* element : {source_, encoder_, tee_, pipeline_}) {
+    for (GstElement* element : {source_, encoder_, output_, pipeline_}) {
         if (element) {
             gst_object_unref(element);
         }
     }
+    for (GstAppSrc* input : outlets_) {
+        gst_object_unref(input);  // none left: each viewer holds its broadcaster
+    }
+    if (clock_) {
+        gst_object_unref(clock_);
+    }
 }
 
 Result<std::shared_ptr<WebRtcPeer>> FeedBroadcaster::addViewer(PeerCallbacks callbacks) {
-    return WebRtcPeer::attach(GST_BIN(pipeline_), tee_, options_.peer, std::move(callbacks));
+    return WebRtcPeer::attach(shared_from_this(), options_.peer, std::move(callbacks));
+}
+
+void FeedBroadcaster::addOutlet(GstAppSrc* input) {
+    std::lock_guard lock(outletMutex_);
+    outlets_.push_back(GST_APP_SRC(gst_object_ref(input)));
+}
+
+void FeedBroadcaster::removeOutlet(GstAppSrc* input) {
+    std::lock_guard lock(outletMutex_);
+    auto it = std::find(outlets_.begin(), outlets_.end(), input);
+    if (it != outlets_.end()) {
+        gst_object_unref(*it);
+        outlets_.erase(it);
+    }
+}
+
+// Streaming thread. An appsrc takes the packet without blocking (a full one drops its
+// oldest); what it answers (flushing while its viewer stops) concerns that viewer only.
+void FeedBroadcaster::sendToViewers(GstSample* sample) {
+    std::lock_guard lock(outletMutex_);
+    for (GstAppSrc* input : outlets_) {
+        gst_app_src_push_sample(input, sample);
+    }
 }
 
 void FeedBroadcaster::restartSource() {

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // One feed's WebRTC encoder, shared by every browser watching it:
-//   shmframesrc ! videoconvert ! vp8enc ! rtpvp8pay ! tee ! (queue ! webrtcbin) per viewer
+//   shmframesrc ! videoconvert ! vp8enc ! rtpvp8pay ! appsink
+// whose packets go to each viewer's own pipeline (appsrc ! webrtcbin, webrtc_peer.h),
+// pushed without blocking: no viewer, joining, leaving, waiting for its browser's
+// answer or failing, can hold up the encoder or the other viewers. (A tee with a
+// branch per viewer could: a tee stops at the first branch that returns a flow error,
+// such as a branch linked before its elements are started.)
 // Started for the first viewer and dropped by its owner after the last one leaves.
 // shmframesrc follows writer restarts and format changes; VP8 carries the new size
 // in band, so the browsers keep playing without a new offer.
@@ -10,6 +15,8 @@
 // latency.
 #pragma once
 
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
 #include <cstdint>
@@ -34,7 +41,8 @@ struct FrameTiming {
     std::uint64_t publishRealtimeNs = 0;
 };
 
-class FeedBroadcaster : public std::enable_shared_from_this<FeedBroadcaster> {
+class FeedBroadcaster : public RtpPacketSource,
+                        public std::enable_shared_from_this<FeedBroadcaster> {
   public:
     struct Options {
         std::string feed;
@@ -51,8 +59,12 @@ class FeedBroadcaster : public std::enable_shared_from_this<FeedBroadcaster> {
 
     /// A new viewer; its offer and candidates come through \a callbacks.
     Result<std::shared_ptr<WebRtcPeer>> addViewer(PeerCallbacks callbacks);
-    /// Asks the encoder for a key frame (a viewer just connected).
-    void requestKeyFrame();
+    /// Asks the encoder for a key frame (a viewer just connected or lost packets).
+    void requestKeyFrame() override;
+    void addOutlet(GstAppSrc* input) override;
+    void removeOutlet(GstAppSrc* input) override;
+    GstClock* clock() const override { return clock_; }
+    GstClockTime baseTime() const override { return baseTime_; }
 
     /// Frames encoded since start.
     std::uint64_t framesEncoded() const;
@@ -73,6 +85,7 @@ class FeedBroadcaster : public std::enable_shared_from_this<FeedBroadcaster> {
     void noteRawFrame(GstBuffer* buffer);
     void notePacket(GstBuffer* buffer);
     void flushTimings();
+    void sendToViewers(GstSample* sample);
     void adaptBitrate(GstCaps* caps);
     static gboolean onBusMessage(GstBus* bus, GstMessage* message, gpointer self);
 
@@ -80,8 +93,16 @@ class FeedBroadcaster : public std::enable_shared_from_this<FeedBroadcaster> {
     GstElement* pipeline_ = nullptr;
     GstElement* source_ = nullptr;
     GstElement* encoder_ = nullptr;
-    GstElement* tee_ = nullptr;
+    GstElement* output_ = nullptr;  // appsink
+    // Chosen before the pipeline starts and kept: the viewers' pipelines share them.
+    GstClock* clock_ = nullptr;
+    GstClockTime baseTime_ = 0;
     guint busWatch_ = 0;
+
+    // The viewers' appsrcs (each holds a reference); the streaming thread pushes to
+    // them, the main thread adds and removes them.
+    std::mutex outletMutex_;
+    std::vector<GstAppSrc*> outlets_;
 
     mutable std::mutex timingMutex_;
     // Guarded by timingMutex_: raw frames waiting for their first RTP packet (PTS ->

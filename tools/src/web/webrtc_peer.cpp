@@ -3,6 +3,7 @@
 
 #define GST_USE_UNSTABLE_API
 #include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
@@ -18,6 +19,9 @@ using WeakPeer = std::weak_ptr<WebRtcPeer>;
 // What the encoder's payloader sends (feed_broadcaster.cpp).
 constexpr const char* kRtpCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000";
+// Packets a viewer may have waiting before its oldest are dropped.
+constexpr guint64 kMaxQueuedBytes = 8u << 20;
+constexpr GstClockTime kMaxQueuedTime = 500 * GST_MSECOND;
 
 void deleteWeakPeer(gpointer data, GClosure*) {
     delete static_cast<WeakPeer*>(data);
@@ -29,40 +33,52 @@ bool isWildcard(const std::string& address) {
 
 }  // namespace
 
-WebRtcPeer::WebRtcPeer(GstBin* pipeline, GstElement* tee, PeerCallbacks callbacks)
-    : pipeline_(pipeline), tee_(tee), callbacks_(std::move(callbacks)) {}
+WebRtcPeer::WebRtcPeer(PeerCallbacks callbacks) : callbacks_(std::move(callbacks)) {}
 
-Result<std::shared_ptr<WebRtcPeer>> WebRtcPeer::attach(GstBin* pipeline, GstElement* tee,
+Result<std::shared_ptr<WebRtcPeer>> WebRtcPeer::attach(std::shared_ptr<RtpPacketSource> source,
                                                        const PeerOptions& options,
                                                        PeerCallbacks callbacks) {
-    std::shared_ptr<WebRtcPeer> peer(new WebRtcPeer(pipeline, tee, std::move(callbacks)));
+    std::shared_ptr<WebRtcPeer> peer(new WebRtcPeer(std::move(callbacks)));
     peer->self_ = std::make_shared<WeakPeer>(peer);
 
-    peer->queue_ = gst_element_factory_make("queue", nullptr);
-    peer->webrtc_ = gst_element_factory_make("webrtcbin", nullptr);
-    if (!peer->queue_ || !peer->webrtc_) {
-        if (peer->queue_) {
-            gst_object_unref(gst_object_ref_sink(peer->queue_));
+    GstElement* input = gst_element_factory_make("appsrc", nullptr);
+    GstElement* webrtc = gst_element_factory_make("webrtcbin", nullptr);
+    if (!input || !webrtc) {
+        for (GstElement* element : {input, webrtc}) {
+            if (element) {
+                gst_object_unref(gst_object_ref_sink(element));
+            }
         }
-        peer->queue_ = nullptr;
-        peer->webrtc_ = nullptr;
         return Error::make(Errc::Unsupported,
                            "GStreamer element webrtcbin is missing: install "
                            "gstreamer1.0-plugins-bad and gstreamer1.0-nice");
     }
-    // A viewer that falls behind loses its oldest packets, never blocks the tee.
-    g_object_set(peer->queue_, "leaky", 2, "max-size-buffers", 0u, "max-size-bytes", 8u << 20,
-                 "max-size-time", static_cast<guint64>(500 * GST_MSECOND), nullptr);
-    gst_util_set_object_arg(G_OBJECT(peer->webrtc_), "bundle-policy", "max-bundle");
+    peer->pipeline_ = GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr)));
+    peer->input_ = GST_ELEMENT(gst_object_ref(input));
+    peer->webrtc_ = GST_ELEMENT(gst_object_ref(webrtc));
+    gst_bin_add_many(GST_BIN(peer->pipeline_), input, webrtc, nullptr);
+
+    // Packets come as the encoder makes them (a live stream with its own timestamps);
+    // a viewer that falls behind loses its oldest packets and never blocks the encoder.
+    GstAppSrc* appsrc = GST_APP_SRC(input);
+    g_object_set(input, "format", GST_FORMAT_TIME, "is-live", TRUE, "do-timestamp", FALSE, "block",
+                 FALSE, "handle-segment-change", TRUE, nullptr);
+    gst_app_src_set_max_buffers(appsrc, 0);
+    gst_app_src_set_max_bytes(appsrc, kMaxQueuedBytes);
+    gst_app_src_set_max_time(appsrc, kMaxQueuedTime);
+    gst_app_src_set_leaky_type(appsrc, GST_APP_LEAKY_TYPE_DOWNSTREAM);
+
+    gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
     if (!options.stunServer.empty()) {
-        g_object_set(peer->webrtc_, "stun-server", options.stunServer.c_str(), nullptr);
+        g_object_set(webrtc, "stun-server", options.stunServer.c_str(), nullptr);
     }
     peer->restrictIceTo(options);
-    gst_bin_add_many(pipeline, GST_ELEMENT(gst_object_ref(peer->queue_)),
-                     GST_ELEMENT(gst_object_ref(peer->webrtc_)), nullptr);
     peer->connectSignals();
 
-    GstPad* sink = gst_element_request_pad_simple(peer->webrtc_, "sink_%u");
+    GstPad* sink = gst_element_request_pad_simple(webrtc, "sink_%u");
+    if (!sink) {
+        return Error::make(Errc::Unsupported, "webrtcbin gave no sink pad for the video");
+    }
     GstWebRTCRTPTransceiver* transceiver = nullptr;
     g_object_get(sink, "transceiver", &transceiver, nullptr);
     if (transceiver) {
@@ -72,43 +88,89 @@ Result<std::shared_ptr<WebRtcPeer>> WebRtcPeer::attach(GstBin* pipeline, GstElem
         gst_caps_unref(caps);
         gst_object_unref(transceiver);
     }
-    GstPad* queueSrc = gst_element_get_static_pad(peer->queue_, "src");
-    const bool linked = gst_pad_link(queueSrc, sink) == GST_PAD_LINK_OK;
-    gst_object_unref(queueSrc);
+    GstPad* inputSrc = gst_element_get_static_pad(input, "src");
+    const bool linked = gst_pad_link(inputSrc, sink) == GST_PAD_LINK_OK;
+    gst_object_unref(inputSrc);
     gst_object_unref(sink);
-
-    peer->teePad_ = gst_element_request_pad_simple(tee, "src_%u");
-    GstPad* queueSink = gst_element_get_static_pad(peer->queue_, "sink");
-    const bool teeLinked = gst_pad_link(peer->teePad_, queueSink) == GST_PAD_LINK_OK;
-    gst_object_unref(queueSink);
-    if (!linked || !teeLinked) {
-        return Error::make(Errc::Unsupported, "could not link a viewer to the feed's encoder");
+    if (!linked) {
+        return Error::make(Errc::Unsupported, "could not link a viewer's WebRTC stream");
     }
-    gst_element_sync_state_with_parent(peer->webrtc_);
-    gst_element_sync_state_with_parent(peer->queue_);
+    peer->forwardKeyFrameRequests();
+
+    // The encoder's clock and base time: its packets' timestamps mean the same here.
+    gst_pipeline_use_clock(GST_PIPELINE(peer->pipeline_), source->clock());
+    gst_element_set_start_time(peer->pipeline_, GST_CLOCK_TIME_NONE);
+    gst_element_set_base_time(peer->pipeline_, source->baseTime());
+    peer->source_ = std::move(source);
+    GstBus* bus = gst_element_get_bus(peer->pipeline_);
+    peer->busWatch_ = gst_bus_add_watch(bus, onBusMessage, peer->self_.get());
+    gst_object_unref(bus);
+    if (gst_element_set_state(peer->pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        return Error::make(Errc::Unsupported, "a viewer's WebRTC stream did not start");
+    }
+    // Only now: the encoder's packets reach a started appsrc.
+    peer->source_->addOutlet(appsrc);
+    peer->outletAdded_ = true;
     return peer;
 }
 
 WebRtcPeer::~WebRtcPeer() {
     // The signal handlers hold only weak references: from here on they do nothing.
-    if (teePad_) {
-        GstPad* peerPad = gst_pad_get_peer(teePad_);
-        if (peerPad) {
-            gst_pad_unlink(teePad_, peerPad);
-            gst_object_unref(peerPad);
-        }
-        gst_element_release_request_pad(tee_, teePad_);
-        gst_object_unref(teePad_);
+    if (outletAdded_) {
+        source_->removeOutlet(GST_APP_SRC(input_));
     }
-    for (GstElement* element : {webrtc_, queue_}) {
-        if (!element) {
-            continue;
-        }
-        gst_element_set_locked_state(element, TRUE);
-        gst_element_set_state(element, GST_STATE_NULL);
-        gst_bin_remove(pipeline_, element);
-        gst_object_unref(element);
+    if (busWatch_) {
+        g_source_remove(busWatch_);
     }
+    if (pipeline_) {
+        gst_element_set_state(pipeline_, GST_STATE_NULL);
+    }
+    for (GstElement* element : {input_, webrtc_, pipeline_}) {
+        if (element) {
+            gst_object_unref(element);
+        }
+    }
+}
+
+// A browser that lost packets asks for a key frame (RTCP PLI/FIR); webrtcbin sends it
+// upstream as a force-key-unit event, which ends at our appsrc: hand it to the encoder.
+void WebRtcPeer::forwardKeyFrameRequests() {
+    GstPad* inputSrc = gst_element_get_static_pad(input_, "src");
+    gst_pad_add_probe(
+        inputSrc, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        [](GstPad*, GstPadProbeInfo* info, gpointer self) {
+            GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+            auto* peer = static_cast<WebRtcPeer*>(self);
+            // source_ is set before the pipeline starts and kept until it has stopped.
+            if (event && gst_video_event_is_force_key_unit(event) && peer->source_) {
+                peer->source_->requestKeyFrame();
+            }
+            return GST_PAD_PROBE_OK;
+        },
+        this, nullptr);
+    gst_object_unref(inputSrc);
+}
+
+// Main thread. An error in this viewer's pipeline ends this viewer only.
+gboolean WebRtcPeer::onBusMessage(GstBus*, GstMessage* message, gpointer data) {
+    if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_ERROR) {
+        return G_SOURCE_CONTINUE;
+    }
+    GError* error = nullptr;
+    gst_message_parse_error(message, &error, nullptr);
+    std::string why = std::string("the WebRTC stream failed: ") +
+                      GST_OBJECT_NAME(GST_MESSAGE_SRC(message)) + ": " +
+                      (error ? error->message : "unknown error");
+    g_clear_error(&error);
+    // Later: the handler may drop this peer, and with it this bus watch.
+    const WeakPeer& peer = *static_cast<WeakPeer*>(data);
+    postToMainThread(peer, [peer, why] {
+        auto self = peer.lock();
+        if (self->callbacks_.failed) {
+            self->callbacks_.failed(why);
+        }
+    });
+    return G_SOURCE_CONTINUE;
 }
 
 void WebRtcPeer::restrictIceTo(const PeerOptions& options) {

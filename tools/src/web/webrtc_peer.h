@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// One browser watching one feed: a leaky queue and a webrtcbin hung on the feed's
-// tee (see feed_broadcaster.h), the offer it makes, the ICE candidates it finds and
-// the answer and candidates the browser sends back. Lives on the main thread;
-// webrtcbin's own threads reach it only through postToMainThread().
+// One browser watching one feed: a pipeline of its own, appsrc ! webrtcbin, fed with
+// the RTP packets of the feed's shared encoder (feed_broadcaster.h); the offer it
+// makes, the ICE candidates it finds and the answer and candidates the browser sends
+// back. Lives on the main thread; webrtcbin's own threads reach it only through
+// postToMainThread().
+//
+// A pipeline of its own, not a branch on the encoder's: what a viewer's elements do
+// (hold packets until the browser answers, change state while they join or leave,
+// fail, fall behind) never reaches the encoder or the other viewers. Its appsrc takes
+// packets without blocking and drops its oldest when full.
 #pragma once
 
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
 #include <functional>
@@ -31,14 +38,31 @@ struct PeerCallbacks {
     std::function<void(const std::string& why)> failed;
 };
 
+/// Where a peer's RTP packets come from (a feed's FeedBroadcaster).
+class RtpPacketSource {
+  public:
+    virtual ~RtpPacketSource() = default;
+    /// \a input gets every packet from now on, pushed without blocking.
+    virtual void addOutlet(GstAppSrc* input) = 0;
+    /// \a input gets no packet once this returns.
+    virtual void removeOutlet(GstAppSrc* input) = 0;
+    /// Asks for a key frame soon (a browser joined or lost packets); any thread.
+    virtual void requestKeyFrame() = 0;
+    /// The clock and base time the packets' timestamps count from: a peer's pipeline
+    /// runs on them too, or its elements that wait for a packet's time (webrtcbin's
+    /// pacing) would hold a viewer who joined late back by as long as it was late.
+    virtual GstClock* clock() const = 0;
+    virtual GstClockTime baseTime() const = 0;
+};
+
 class WebRtcPeer : public std::enable_shared_from_this<WebRtcPeer> {
   public:
-    /// Adds a webrtcbin fed from \a tee to \a pipeline (which may be playing); it makes
-    /// an offer (a send-only VP8 stream) as soon as it is ready.
-    static Result<std::shared_ptr<WebRtcPeer>> attach(GstBin* pipeline, GstElement* tee,
+    /// Starts a webrtcbin fed from \a source; it makes an offer (a send-only VP8
+    /// stream) as soon as it is ready. The peer keeps \a source alive.
+    static Result<std::shared_ptr<WebRtcPeer>> attach(std::shared_ptr<RtpPacketSource> source,
                                                       const PeerOptions& options,
                                                       PeerCallbacks callbacks);
-    /// Unhooks the branch from the tee and stops it; the other viewers play on.
+    /// Leaves the source (the other viewers play on) and stops this peer's pipeline.
     ~WebRtcPeer();
     WebRtcPeer(const WebRtcPeer&) = delete;
     WebRtcPeer& operator=(const WebRtcPeer&) = delete;
@@ -49,15 +73,18 @@ class WebRtcPeer : public std::enable_shared_from_this<WebRtcPeer> {
     void addRemoteCandidate(unsigned mlineIndex, const std::string& candidate);
 
   private:
-    WebRtcPeer(GstBin* pipeline, GstElement* tee, PeerCallbacks callbacks);
+    explicit WebRtcPeer(PeerCallbacks callbacks);
     void connectSignals();
+    void forwardKeyFrameRequests();
     void restrictIceTo(const PeerOptions& options);
+    static gboolean onBusMessage(GstBus* bus, GstMessage* message, gpointer self);
 
-    GstBin* pipeline_;  // not owned
-    GstElement* tee_;   // not owned
-    GstPad* teePad_ = nullptr;
-    GstElement* queue_ = nullptr;
+    std::shared_ptr<RtpPacketSource> source_;
+    GstElement* pipeline_ = nullptr;
+    GstElement* input_ = nullptr;  // appsrc
     GstElement* webrtc_ = nullptr;
+    guint busWatch_ = 0;
+    bool outletAdded_ = false;
     PeerCallbacks callbacks_;
     // Handed to webrtcbin's signal handlers, which run on its threads.
     std::shared_ptr<std::weak_ptr<WebRtcPeer>> self_;
