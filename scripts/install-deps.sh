@@ -22,9 +22,10 @@ PACKAGES=(
     libgstrtspserver-1.0-dev gstreamer1.0-rtsp
     # `shmframe web` (libsoup 3, webrtcbin with libnice) and its browser tests
     libsoup-3.0-dev libnice-dev gstreamer1.0-nice chromium nodejs
-    # Qt 6 viewer, and an X server for tests without a display
+    # Qt 6 viewer, and an X server for tests without a display (Mesa's llvmpipe gives
+    # it OpenGL for the shader tests)
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev qt6-qpa-plugins
-    libqt6svg6 fonts-dejavu-core xvfb xauth x11-utils imagemagick
+    libqt6svg6 fonts-dejavu-core xvfb xauth x11-utils imagemagick libgl1-mesa-dri
     # packaging, manual pages, shell completion, API reference
     dpkg-dev file debhelper dh-python lintian devscripts fakeroot help2man bash-completion zsh
     doxygen graphviz

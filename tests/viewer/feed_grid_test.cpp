@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The grid: equal cells whatever the feeds' sizes, a label per cell, focus on one.
 #include <cmath>
+#include <set>
 
 #include <QAction>
 
@@ -52,8 +53,9 @@ TEST(GridLayout, CellsAreEqualApartAndInsideTheArea) {
     }
 }
 
-// Feeds of two sizes (1280x720 and 640x360) in the real window, for 1, 2, 3, 4 and 9
-// feeds: every cell the same size, each picture fitted into its cell with its aspect.
+// Feeds of four sizes and three shapes (1280x720, 640x480, 360x640 portrait, 640x360)
+// in the real window, for 1, 2, 3, 4 and 9 feeds: every cell the same size, each
+// picture fitted into its cell with its own aspect.
 class GridOfMixedFeeds : public ::testing::TestWithParam<int> {};
 
 TEST_P(GridOfMixedFeeds, HasEqualCellsThatKeepEachFeedsAspect) {
@@ -61,10 +63,11 @@ TEST_P(GridOfMixedFeeds, HasEqualCellsThatKeepEachFeedsAspect) {
     shmframe::test::TempFeedDir dir;
     std::vector<std::unique_ptr<PatternWriter>> writers;
     QStringList names;
+    const QSize sizes[] = {{1280, 720}, {640, 480}, {360, 640}, {640, 360}};
     for (int i = 0; i < count; ++i) {
-        const bool large = i % 2 == 0;
-        auto format =
-            Format::make(PixelFormat::RGBx, large ? 1280 : 640, large ? 720 : 360, {10, 1});
+        const QSize size = sizes[i % 4];
+        auto format = Format::make(PixelFormat::RGBx, std::uint32_t(size.width()),
+                                   std::uint32_t(size.height()), {10, 1});
         ASSERT_TRUE(format);
         names << QStringLiteral("feed%1").arg(i);
         writers.push_back(PatternWriter::start(names.back().toStdString(), *format, 10));
@@ -107,14 +110,25 @@ TEST_P(GridOfMixedFeeds, HasEqualCellsThatKeepEachFeedsAspect) {
         EXPECT_TRUE(std::abs(picture.width() - viewSize.width()) < 1.5 ||
                     std::abs(picture.height() - viewSize.height()) < 1.5);
     }
-    // The cells use the window: a 3x3 grid of 960x640 leaves no cell under 300 px wide.
-    const GridShape shape = chooseGridShape(count, area.size(), GridParams{16.0 / 9.0, 2, 0});
-    EXPECT_GE(cells.front().width(), (area.width() - 2 * (shape.columns - 1)) / shape.columns - 1);
+    // The cells use the window: a row of them spans its width (a 3x3 grid of 960x640
+    // leaves no cell under 300 px wide), and no row is left empty.
+    std::set<int> columnLefts;
+    std::set<int> rowTops;
+    for (const QRect& cell : cells) {
+        columnLefts.insert(cell.left());
+        rowTops.insert(cell.top());
+    }
+    const int columns = int(columnLefts.size());
+    const int rows = int(rowTops.size());
+    EXPECT_GE(cells.front().width(), (area.width() - 2 * (columns - 1)) / columns - 1)
+        << columns << " columns";
+    EXPECT_GE(columns * rows, count);
+    EXPECT_LT(columns * rows - count, columns) << columns << "x" << rows;
     // A label per cell when there are several: name, size, fps.
     if (count > 1) {
         FeedView* second = window.views()[1];
         ASSERT_TRUE(waitFor([&] {
-            return grid->labelText(second).startsWith(QStringLiteral("feed1 · 640x360 · "));
+            return grid->labelText(second).startsWith(QStringLiteral("feed1 · 640x480 · "));
         })) << grid->labelText(second).toStdString();
         EXPECT_TRUE(grid->labelText(second).endsWith(QStringLiteral(" fps")));
     }

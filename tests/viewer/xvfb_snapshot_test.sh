@@ -5,15 +5,17 @@
 # X screen itself (ImageMagick `import -window root`), for each painter.
 #
 # With GTESTS (the viewer's GoogleTest program), its OpenGL rendering cases run in
-# the same X server too (the offscreen platform has no OpenGL).
+# the same X server too (the offscreen platform has no OpenGL). With QT_EMBED
+# (samples/qt_embed), the shmframe-qt widget in an ordinary Qt application paints
+# the feed in an X window too.
 #
-# usage: xvfb_snapshot_test.sh VIEWER WRITER XVFB IMPORT CONVERT [GTESTS]
+# usage: xvfb_snapshot_test.sh VIEWER WRITER XVFB IMPORT CONVERT [GTESTS [QT_EMBED]]
 set -u
-if [ $# -lt 5 ] || [ $# -gt 6 ]; then
-    echo "usage: $0 VIEWER WRITER XVFB IMPORT CONVERT [GTESTS]" >&2
+if [ $# -lt 5 ] || [ $# -gt 7 ]; then
+    echo "usage: $0 VIEWER WRITER XVFB IMPORT CONVERT [GTESTS [QT_EMBED]]" >&2
     exit 2
 fi
-viewer=$1 writer=$2 xvfb=$3 import=$4 convert=$5 gtests=${6:-}
+viewer=$1 writer=$2 xvfb=$3 import=$4 convert=$5 gtests=${6:-} embed=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/viewer-xvfb.XXXXXX")
 export SHMFRAME_DIR=$work/feeds
@@ -120,7 +122,15 @@ if [ -n "$gtests" ]; then
     grep -E "PASSED|SKIPPED \]" "$work/gtest-opengl.log" | head -3
 fi
 
-# 4. SIGTERM: a clean quit, with the statistics written.
+# 4. The embedding sample: FeedWidget in a plain QMainWindow, on the X server.
+if [ -n "$embed" ]; then
+    timeout 60 "$embed" nv12 "$work/embed.png" >"$work/embed.log" 2>&1 ||
+        fail "qt_embed exited with $?"
+    bars_in "$work/embed.png" 6 "qt_embed on X" || fail "qt_embed did not paint the bars"
+    echo "ok: qt_embed shows the feed in an X window"
+fi
+
+# 5. SIGTERM: a clean quit, with the statistics written.
 "$viewer" --stats-file "$work/stats.json" rgba >"$work/viewer-term.log" 2>&1 &
 viewer_pid=$!
 pids+=("$viewer_pid")
@@ -132,7 +142,7 @@ status=$?
 grep -q '"frames_painted"' "$work/stats.json" || fail "SIGTERM: no statistics written"
 echo "ok: SIGTERM quits cleanly and writes --stats-file"
 
-# 5. A feed that never comes: a message and a non-zero exit, not a hang.
+# 6. A feed that never comes: a message and a non-zero exit, not a hang.
 "$viewer" --snapshot "$work/never.png" --timeout 1 nosuchfeed >"$work/never.log" 2>&1
 status=$?
 [ $status -ne 0 ] || fail "--snapshot of a missing feed exited 0"
