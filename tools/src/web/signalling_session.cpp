@@ -12,6 +12,9 @@ constexpr std::uint64_t kFramesAhead = 60;
 constexpr std::uint64_t kFramesAheadClose = 600;
 // Incoming messages larger than this close the socket (an SDP answer is a few kB).
 constexpr guint64 kMaxIncomingBytes = 64 * 1024;
+// A page answers an offer at once; one that does not within this long loses the stream
+// (else it would keep a viewer pipeline and a place among the feed's viewers).
+constexpr guint kAnswerTimeoutSeconds = 20;
 
 }  // namespace
 
@@ -19,6 +22,7 @@ SignallingSession::SignallingSession(SoupWebsocketConnection* connection, Sessio
     : connection_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(connection))), host_(host) {}
 
 SignallingSession::~SignallingSession() {
+    cancelAnswerDeadline();
     g_signal_handlers_disconnect_by_data(connection_, this);
     if (soup_websocket_connection_get_state(connection_) == SOUP_WEBSOCKET_STATE_OPEN) {
         soup_websocket_connection_close(connection_, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
@@ -87,6 +91,7 @@ void SignallingSession::watch(std::string feed, std::shared_ptr<FeedBroadcaster>
     callbacks.offer = [weak](const std::string& sdp) {
         if (auto self = weak.lock()) {
             self->send({{"type", "offer"}, {"feed", self->feed_}, {"sdp", sdp}});
+            self->armAnswerDeadline();
         }
     };
     callbacks.candidate = [weak](unsigned mline, const std::string& candidate) {
@@ -114,7 +119,33 @@ void SignallingSession::watch(std::string feed, std::shared_ptr<FeedBroadcaster>
     peer_ = std::move(*peer);
 }
 
+void SignallingSession::armAnswerDeadline() {
+    cancelAnswerDeadline();
+    answerDeadline_ = g_timeout_add_seconds_full(
+        G_PRIORITY_DEFAULT, kAnswerTimeoutSeconds,
+        [](gpointer data) -> gboolean {
+            if (auto self = static_cast<std::weak_ptr<SignallingSession>*>(data)->lock()) {
+                self->answerDeadline_ = 0;
+                self->sendError("no answer to the offer within " +
+                                std::to_string(kAnswerTimeoutSeconds) +
+                                " s: the stream is stopped (send \"play\" again)");
+                self->stopWatching();
+            }
+            return G_SOURCE_REMOVE;
+        },
+        new std::weak_ptr<SignallingSession>(weak_from_this()),
+        [](gpointer data) { delete static_cast<std::weak_ptr<SignallingSession>*>(data); });
+}
+
+void SignallingSession::cancelAnswerDeadline() {
+    if (answerDeadline_ != 0) {
+        g_source_remove(answerDeadline_);
+        answerDeadline_ = 0;
+    }
+}
+
 void SignallingSession::stopWatching() {
+    cancelAnswerDeadline();
     peer_.reset();
     broadcaster_.reset();
     if (!feed_.empty()) {
@@ -140,6 +171,7 @@ void SignallingSession::onMessage(const std::string& text) {
         if (!peer_) {
             return;  // an answer to an offer of a stream the page stopped meanwhile
         }
+        cancelAnswerDeadline();
         if (auto done = peer_->setAnswer(message["sdp"].get<std::string>()); !done) {
             sendError(done.error().message);
         }

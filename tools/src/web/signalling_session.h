@@ -61,6 +61,9 @@ class SignallingSession : public std::enable_shared_from_this<SignallingSession>
   private:
     void onMessage(const std::string& text);
     void onClosed();
+    /// Stops watching unless the page answers the offer in time.
+    void armAnswerDeadline();
+    void cancelAnswerDeadline();
 
     SoupWebsocketConnection* connection_;
     SessionHost& host_;
@@ -70,6 +73,7 @@ class SignallingSession : public std::enable_shared_from_this<SignallingSession>
     std::uint64_t framesSent_ = 0;
     std::uint64_t framesAcked_ = 0;
     bool closed_ = false;
+    guint answerDeadline_ = 0;  ///< GLib timeout source id, 0 when none
 };
 
 }  // namespace shmframe::cli::web
