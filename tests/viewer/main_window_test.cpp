@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "feed_grid.h"
 #include "feed_picker.h"
 #include "help_dialogs.h"
@@ -159,6 +161,21 @@ TEST(MainWindow, SnapshotToAnUnwritablePlaceFailsWithAMessage) {
     window.show();
     ASSERT_TRUE(waitFor([&] { return exitCode >= 0; }));
     EXPECT_EQ(exitCode, 2);
+}
+
+TEST(MainWindow, SnapshotLeavesWhatIsNotARegularFileAlone) {
+    shmframe::test::TempFeedDir dir;
+    auto cam = PatternWriter::start("cam", barsFormat(PixelFormat::RGBA));
+    ASSERT_TRUE(cam);
+    const std::string folder = dir.path() + "/shot.png";
+    ASSERT_TRUE(std::filesystem::create_directory(folder));
+    MainWindow window(parse({"cam", "--snapshot", QString::fromStdString(folder)}));
+    int exitCode = -1;
+    QObject::connect(&window, &MainWindow::finished, [&](int code) { exitCode = code; });
+    window.show();
+    ASSERT_TRUE(waitFor([&] { return exitCode >= 0; }));
+    EXPECT_EQ(exitCode, 2);
+    EXPECT_TRUE(std::filesystem::is_directory(folder));
 }
 
 TEST(MainWindow, StatsAreJsonWithLatencyAndFrameCounts) {

@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <cstdio>
 
-#include <QImageWriter>
 #include <QSocketNotifier>
 #include <QVBoxLayout>
 
 #include <shmframe/feed.h>
 
+#include "image_file.h"
 #include "pixel_probe.h"
 #include "viewfinder_qimage.h"
 
@@ -580,11 +580,7 @@ Result<void> FeedView::saveFrame(const QString& path) const {
     auto image = frameImage();
     if (!image)
         return image.error();
-    QImageWriter writer(path, "png");
-    if (!writer.write(*image))
-        return Error::make(Errc::SystemError, "cannot write " + path.toStdString() + ": " +
-                                                  writer.errorString().toStdString());
-    return {};
+    return savePng(*image, path);
 }
 
 }  // namespace shmframe::viewer

@@ -27,6 +27,7 @@
 #include "feed_grid.h"
 #include "feed_picker.h"
 #include "help_dialogs.h"
+#include "image_file.h"
 
 namespace shmframe::viewer {
 
@@ -386,10 +387,8 @@ void MainWindow::finishScript() {
         Q_EMIT finished(2);
         return;
     }
-    if (!shot.save(options_.snapshotPath, "PNG")) {
-        printError(QStringLiteral("--snapshot: cannot write %1 (check that its folder exists "
-                                  "and is writable)")
-                       .arg(options_.snapshotPath));
+    if (auto saved = savePng(shot, options_.snapshotPath); !saved) {
+        printError(QStringLiteral("--snapshot: ") + QString::fromStdString(saved.error().message));
         Q_EMIT finished(2);
         return;
     }
@@ -447,8 +446,8 @@ void MainWindow::saveViewAs() {
         tr("PNG images (*.png)"));
     if (path.isEmpty())
         return;
-    if (!grid_->grab().save(path, "PNG")) {
-        const QString message = tr("cannot write %1").arg(path);
+    if (auto saved = savePng(grid_->grab().toImage(), path); !saved) {
+        const QString message = QString::fromStdString(saved.error().message);
         printError(message);
         QMessageBox::warning(this, tr("Save View"), message);
         return;
