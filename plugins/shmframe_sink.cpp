@@ -544,9 +544,15 @@ std::string copyReasonOf(const SinkState& state, GstBuffer* buffer,
         return "upstream never asked for a pool (it allocates its own buffers, or a tee or "
                "passthrough element is in between)";
     }
-    return "upstream did not take the pool we proposed: it outputs buffers of its own pool "
-           "(libav decoders render reference frames into their own padded pool when the coded "
-           "and the displayed size match; vp9dec outputs libvpx's reference buffers)";
+    std::string reason = "upstream did not take the pool we proposed: it outputs buffers of ";
+    if (buffer->pool) {
+        reason += std::string("its own pool '") + GST_OBJECT_NAME(buffer->pool) + "'";
+    } else {
+        reason += "its own";
+    }
+    return reason +
+           " (vp9dec outputs libvpx's reference buffers; a libav decoder its own pool when "
+           "its pool and picture sizes differ)";
 }
 
 GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
@@ -577,6 +583,8 @@ GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
         return GST_FLOW_OK;
     }
     const std::string reason = copyReasonOf(state, buffer, holder);
+    GST_LOG_OBJECT(self, "copying %" GST_PTR_FORMAT " of pool %" GST_PTR_FORMAT ": %s",
+                   static_cast<void*>(buffer), static_cast<void*>(buffer->pool), reason.c_str());
     if (!state.copyLogged) {
         state.copyLogged = true;
         GST_WARNING_OBJECT(self,
