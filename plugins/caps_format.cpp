@@ -155,13 +155,21 @@ GstVideoFormat toGstVideoFormat(PixelFormat format) {
     return GST_VIDEO_FORMAT_UNKNOWN;
 }
 
-Result<Format> formatFromCaps(const GstCaps* caps) {
+Result<Format> formatFromCaps(const GstCaps* caps, const GstVideoAlignment* alignment) {
     if (!caps || !gst_caps_is_fixed(caps)) {
         return Error::make(Errc::InvalidArgument, "caps are not fixed");
     }
     GstVideoInfo info;
     if (!gst_video_info_from_caps(&info, caps)) {
         return Error::make(Errc::InvalidArgument, "caps are not raw video: " + capsToString(caps));
+    }
+    if (alignment) {
+        GstVideoAlignment align = *alignment;
+        if (!gst_video_info_align(&info, &align)) {
+            return Error::make(
+                Errc::InvalidArgument,
+                "the padding and stride alignment asked for do not fit " + capsToString(caps));
+        }
     }
     const char* name = gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info));
     const auto pixelFormat = pixelFormatFromString(name ? name : "");
@@ -260,6 +268,11 @@ GstCaps* capsFromFormat(const Format& format, bool* usedWriterCaps) {
         GST_VIDEO_INFO_FPS_D(&info) = 1;
     }
     return gst_video_info_to_caps(&info);
+}
+
+bool sameVideo(const Format& a, const Format& b) {
+    return a.pixelFormat == b.pixelFormat && a.width == b.width && a.height == b.height &&
+           a.frameRate == b.frameRate && a.colorimetry == b.colorimetry;
 }
 
 bool layoutIsDefault(const Format& format, const GstVideoInfo& info) {

@@ -30,11 +30,18 @@ GstVideoColorimetry colorimetryToGst(const Colorimetry& colorimetry);
 /**
  * The pool format for negotiated caps. The layout is GStreamer's default for the
  * caps (GstVideoInfo), so an upstream element that ignores GstVideoMeta still
- * writes the slot correctly; the caps string goes into Format::caps verbatim and
- * the negotiated colorimetry (GStreamer's default when the caps name none) into
- * Format::colorimetry.
+ * writes the slot correctly; with \a alignment (a decoder's padding and stride
+ * alignment, GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT) it is the padded layout
+ * gst_video_info_align() gives: planes start at the first visible pixel, strides
+ * and frameSize include the padding. The caps string goes into Format::caps
+ * verbatim and the negotiated colorimetry (GStreamer's default when the caps name
+ * none) into Format::colorimetry.
  */
-Result<Format> formatFromCaps(const GstCaps* caps);
+Result<Format> formatFromCaps(const GstCaps* caps, const GstVideoAlignment* alignment = nullptr);
+
+/// True when \a a and \a b describe the same video (format, size, rate, colours),
+/// whatever their plane layouts and caps strings.
+bool sameVideo(const Format& a, const Format& b);
 
 /**
  * Caps for a format read from a feed. The writer's caps string is used when it

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "frame_memory.h"
 
+#include <cstring>
+
 namespace shmframe::gst {
 
 namespace {
@@ -21,6 +23,147 @@ void destroySlot(gpointer data) {
 
 void destroyFrame(gpointer data) {
     delete static_cast<Frame*>(data);
+}
+
+/*
+ * The GstMemory of a loaned slot. Its allocator answers a copy of the whole slot with a
+ * read-only alias when GStreamer asks for one only to make a buffer writable
+ * (gst_buffer_make_writable while the slot is still mapped for writing elsewhere):
+ * GstVideoDecoder does that for every frame libav keeps as a reference, since
+ * gst-libav keeps those mapped read-write until libav lets go of them. libav never
+ * writes a frame again once it has output it, and nobody can write through the alias
+ * (whoever maps it for writing gets a real copy), so the slot can be published as it
+ * is. Shares and the alias keep the slot's memory (and the loan) alive.
+ */
+struct SlotMemory {
+    GstMemory memory;
+    std::byte* data = nullptr;     // the first byte of the slot
+    SlotHolder* holder = nullptr;  // the loan, freed with the memory that owns it
+    GstMemory* owner = nullptr;    // a view's reference to that memory (not GstMemory's
+                                   // parent: locking a parent mapped for writing fails)
+};
+
+gpointer slotMap(GstMemory* memory, gsize, GstMapFlags) {
+    return reinterpret_cast<SlotMemory*>(memory)->data;
+}
+
+void slotUnmap(GstMemory*) {}
+
+GstMemory* slotView(GstMemory* memory, GstMemoryFlags flags, gssize offset, gsize size) {
+    auto* source = reinterpret_cast<SlotMemory*>(memory);
+    auto* view = new SlotMemory{};
+    view->data = source->data;
+    view->owner = gst_memory_ref(source->owner ? source->owner : memory);
+    gst_memory_init(GST_MEMORY_CAST(view), flags, memory->allocator, nullptr, memory->maxsize,
+                    memory->align, memory->offset + static_cast<gsize>(offset), size);
+    return GST_MEMORY_CAST(view);
+}
+
+GstMemory* slotShare(GstMemory* memory, gssize offset, gssize size) {
+    const gsize length =
+        size == -1 ? memory->size - static_cast<gsize>(offset) : static_cast<gsize>(size);
+    // A share is read-only like the parent it shares, and carries no slot qdata: a part
+    // of a slot is never taken for the slot.
+    const auto flags =
+        static_cast<GstMemoryFlags>(GST_MINI_OBJECT_FLAGS(memory) & GST_MEMORY_FLAG_READONLY);
+    return slotView(memory, flags, offset, length);
+}
+
+GstMemory* slotCopy(GstMemory* memory, gssize offset, gssize size) {
+    const gsize length =
+        size == -1 ? memory->size - static_cast<gsize>(offset) : static_cast<gsize>(size);
+    auto* source = reinterpret_cast<SlotMemory*>(memory);
+    if (offset == 0 && length == memory->size && !source->owner) {
+        GstMemory* alias = slotView(memory, GST_MEMORY_FLAG_READONLY, 0, length);
+        gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(alias), slotQuark(), source->holder,
+                                  nullptr);
+        return alias;
+    }
+    GstMemory* copy = gst_allocator_alloc(nullptr, length, nullptr);
+    GstMapInfo info;
+    if (!copy || !gst_memory_map(copy, &info, GST_MAP_WRITE)) {
+        if (copy) {
+            gst_memory_unref(copy);
+        }
+        return nullptr;
+    }
+    std::memcpy(info.data, source->data + memory->offset + static_cast<gsize>(offset), length);
+    gst_memory_unmap(copy, &info);
+    return copy;
+}
+
+gboolean slotIsSpan(GstMemory*, GstMemory*, gsize*) {
+    return FALSE;
+}
+
+}  // namespace
+}  // namespace shmframe::gst
+
+G_BEGIN_DECLS
+#define SHMFRAME_TYPE_SLOT_ALLOCATOR (shmframe_slot_allocator_get_type())
+G_DECLARE_FINAL_TYPE(ShmframeSlotAllocator, shmframe_slot_allocator, SHMFRAME, SLOT_ALLOCATOR,
+                     GstAllocator)
+G_END_DECLS
+
+struct _ShmframeSlotAllocator {
+    GstAllocator parent;
+};
+
+// GObject's type boilerplate casts C-style inside the macro.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+G_DEFINE_TYPE(ShmframeSlotAllocator, shmframe_slot_allocator, GST_TYPE_ALLOCATOR)
+#pragma GCC diagnostic pop
+
+namespace {
+
+GstMemory* slotAlloc(GstAllocator*, gsize, GstAllocationParams*) {
+    return nullptr;  // slots come from the writer's loans only
+}
+
+void slotFree(GstAllocator*, GstMemory* memory) {
+    auto* slot = reinterpret_cast<shmframe::gst::SlotMemory*>(memory);
+    shmframe::gst::SlotHolder* holder = slot->holder;
+    GstMemory* owner = slot->owner;
+    delete slot;
+    if (owner) {
+        gst_memory_unref(owner);
+    } else if (holder) {
+        shmframe::gst::destroySlot(holder);
+    }
+}
+
+}  // namespace
+
+static void shmframe_slot_allocator_class_init(ShmframeSlotAllocatorClass* klass) {
+    auto* allocatorClass = GST_ALLOCATOR_CLASS(klass);
+    allocatorClass->alloc = slotAlloc;
+    allocatorClass->free = slotFree;
+}
+
+static void shmframe_slot_allocator_init(ShmframeSlotAllocator* self) {
+    auto* allocator = GST_ALLOCATOR_CAST(self);
+    allocator->mem_type = "ShmframeSlot";
+    allocator->mem_map = shmframe::gst::slotMap;
+    allocator->mem_unmap = shmframe::gst::slotUnmap;
+    allocator->mem_copy = shmframe::gst::slotCopy;
+    allocator->mem_share = shmframe::gst::slotShare;
+    allocator->mem_is_span = shmframe::gst::slotIsSpan;
+    GST_OBJECT_FLAG_SET(allocator, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
+}
+
+namespace shmframe::gst {
+namespace {
+
+// One allocator for the process; it lives as long as the plugin.
+GstAllocator* slotAllocator() {
+    static GstAllocator* allocator = [] {
+        auto* created = GST_ALLOCATOR_CAST(g_object_new(SHMFRAME_TYPE_SLOT_ALLOCATOR, nullptr));
+        gst_object_ref_sink(created);
+        GST_OBJECT_FLAG_SET(created, GST_OBJECT_FLAG_MAY_BE_LEAKED);
+        return created;
+    }();
+    return allocator;
 }
 
 }  // namespace
@@ -45,11 +188,13 @@ std::uint64_t SlotSignal::releases() {
 
 GstMemory* wrapLoanedFrame(std::unique_ptr<SlotHolder> holder) {
     const auto bytes = holder->frame.bytes();
-    SlotHolder* raw = holder.release();
-    GstMemory* memory = gst_memory_new_wrapped(static_cast<GstMemoryFlags>(0), bytes.data(),
-                                               bytes.size(), 0, bytes.size(), raw, destroySlot);
-    gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(memory), slotQuark(), raw, nullptr);
-    return memory;
+    auto* memory = new SlotMemory{};
+    memory->data = bytes.data();
+    memory->holder = holder.release();
+    gst_memory_init(GST_MEMORY_CAST(memory), static_cast<GstMemoryFlags>(0), slotAllocator(),
+                    nullptr, bytes.size(), 0, 0, bytes.size());
+    gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(memory), slotQuark(), memory->holder, nullptr);
+    return GST_MEMORY_CAST(memory);
 }
 
 SlotHolder* slotHolderOf(GstBuffer* buffer) {

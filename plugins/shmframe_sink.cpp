@@ -8,7 +8,9 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,13 +32,22 @@ using shmframe::Format;
 using shmframe::Writer;
 using shmframe::WriterPolicy;
 
-constexpr guint kDefaultSlots = 4;
+// slots=0 (the default) sizes the pool for its frames: as many slots as fit in
+// kAutoSlotBudget, from kAutoMinSlots to kAutoMaxSlots. Readers that queue frames
+// downstream (a queue, a sink keeping the last one) are granted up to slots - 2 leases,
+// and decoders keep reference frames in slots too: four slots make both copy.
+constexpr guint kAutoSlots = 0;
+constexpr guint kAutoMinSlots = 4;
+constexpr guint kAutoMaxSlots = 16;
+constexpr std::uint64_t kAutoSlotBudget = std::uint64_t{256} << 20;
+constexpr guint kMinSlots = 3;
+constexpr guint kMaxSlots = 64;
 constexpr guint kDefaultLeaseLimit = 2;
 constexpr guint kDefaultLosslessTimeoutMs = 1000;
 
 struct Settings {
     std::string feed;
-    guint slots = kDefaultSlots;
+    guint slots = kAutoSlots;
     WriterPolicy policy = WriterPolicy::NeverBlock;
     guint leaseLimit = kDefaultLeaseLimit;
     guint losslessTimeoutMs = kDefaultLosslessTimeoutMs;
@@ -253,6 +264,11 @@ gboolean sinkStart(GstBaseSink* base) {
                           ("A feed name is [A-Za-z0-9._-]{1,64} or an absolute socket path."));
         return FALSE;
     }
+    if (settings.slots != kAutoSlots && settings.slots < kMinSlots) {
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("slots=%u is too few.", settings.slots),
+                          ("Use 0 (sized for the format) or %u to %u.", kMinSlots, kMaxSlots));
+        return FALSE;
+    }
     auto access = shmframe::AccessPolicy::parse(settings.access);
     if (!access) {
         GST_ELEMENT_ERROR(
@@ -308,6 +324,12 @@ gboolean sinkStop(GstBaseSink* base) {
     return TRUE;
 }
 
+// slots=0: as many slots of \a format as fit in the budget, within the auto range.
+guint autoSlotCount(const Format& format) {
+    const std::uint64_t fit = kAutoSlotBudget / std::max<std::uint64_t>(format.frameSize, 1);
+    return static_cast<guint>(std::clamp<std::uint64_t>(fit, kAutoMinSlots, kAutoMaxSlots));
+}
+
 // Called with state.lock held. Creates the writer, or moves it to a new format.
 bool configure(GstShmFrameSink* self, const Format& format) {
     SinkState& state = *self->state;
@@ -316,7 +338,8 @@ bool configure(GstShmFrameSink* self, const Format& format) {
     }
     if (!state.writer) {
         shmframe::WriterOptions options;
-        options.slotCount = state.active.slots;
+        const bool autoSlots = state.active.slots == kAutoSlots;
+        options.slotCount = autoSlots ? autoSlotCount(format) : state.active.slots;
         options.policy = state.active.policy;
         options.leaseLimit = state.active.leaseLimit;
         options.losslessTimeout = std::chrono::milliseconds(state.active.losslessTimeoutMs);
@@ -325,6 +348,13 @@ bool configure(GstShmFrameSink* self, const Format& format) {
             options.onReaderEvent = state.events->sink();
         }
         auto writer = Writer::create(state.active.feed, format, options);
+        if (!writer && autoSlots && writer.error().sysErrno == ENOMEM &&
+            options.slotCount > kAutoMinSlots) {
+            GST_WARNING_OBJECT(self, "%s; trying %u slots", writer.error().message.c_str(),
+                               kAutoMinSlots);
+            options.slotCount = kAutoMinSlots;
+            writer = Writer::create(state.active.feed, format, options);
+        }
         if (!writer) {
             GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
                               ("Cannot publish feed '%s': %s", state.active.feed.c_str(),
@@ -337,8 +367,9 @@ bool configure(GstShmFrameSink* self, const Format& format) {
             std::lock_guard statsLock(state.statsLock);
             state.statsWriter = state.writer;
         }
-        GST_INFO_OBJECT(self, "publishing feed '%s' at %s: %s", state.active.feed.c_str(),
-                        state.writer->socketPath().c_str(), format.describe().c_str());
+        GST_INFO_OBJECT(self, "publishing feed '%s' at %s: %s, %u slots", state.active.feed.c_str(),
+                        state.writer->socketPath().c_str(), format.describe().c_str(),
+                        options.slotCount);
     } else {
         if (auto result = state.writer->reconfigure(format); !result) {
             GST_ELEMENT_ERROR(self, STREAM, FORMAT,
@@ -513,9 +544,15 @@ std::string copyReasonOf(const SinkState& state, GstBuffer* buffer,
         return "upstream never asked for a pool (it allocates its own buffers, or a tee or "
                "passthrough element is in between)";
     }
-    return "upstream did not take the pool we proposed: it outputs buffers of its own pool "
-           "(libav decoders render reference frames into their own padded pool when the coded "
-           "and the displayed size match; vp9dec outputs libvpx's reference buffers)";
+    std::string reason = "upstream did not take the pool we proposed: it outputs buffers of ";
+    if (buffer->pool) {
+        reason += std::string("its own pool '") + GST_OBJECT_NAME(buffer->pool) + "'";
+    } else {
+        reason += "its own";
+    }
+    return reason +
+           " (vp9dec outputs libvpx's reference buffers; a libav decoder its own pool when "
+           "its pool and picture sizes differ)";
 }
 
 GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
@@ -546,6 +583,8 @@ GstFlowReturn sinkRender(GstBaseSink* base, GstBuffer* buffer) {
         return GST_FLOW_OK;
     }
     const std::string reason = copyReasonOf(state, buffer, holder);
+    GST_LOG_OBJECT(self, "copying %" GST_PTR_FORMAT " of pool %" GST_PTR_FORMAT ": %s",
+                   static_cast<void*>(buffer), static_cast<void*>(buffer->pool), reason.c_str());
     if (!state.copyLogged) {
         state.copyLogged = true;
         GST_WARNING_OBJECT(self,
@@ -618,8 +657,10 @@ static void gst_shm_frame_sink_class_init(GstShmFrameSinkClass* klass) {
         objectClass, PROP_SLOTS,
         g_param_spec_uint("slots", "Slots",
                           "Frame slots in the shared pool (frames in flight between upstream, "
-                          "readers and the next publish)",
-                          3, 64, kDefaultSlots, flags));
+                          "readers and the next publish; 3 to 64). 0: as many as fit in 256 MiB "
+                          "of the first format, 4 to 16 (readers that queue frames get up to "
+                          "slots - 2 without copies; decoders keep reference frames in slots)",
+                          0, kMaxSlots, kAutoSlots, flags));
     g_object_class_install_property(
         objectClass, PROP_POLICY,
         g_param_spec_enum("policy", "Policy", "How the writer treats readers that fall behind",

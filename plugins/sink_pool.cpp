@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 
 #include "caps_format.h"
 
@@ -50,8 +51,66 @@ G_DEFINE_TYPE(ShmframeSinkPool, shmframe_sink_pool, GST_TYPE_BUFFER_POOL)
 namespace {
 
 const gchar** poolGetOptions(GstBufferPool*) {
-    static const gchar* options[] = {GST_BUFFER_POOL_OPTION_VIDEO_META, nullptr};
+    static const gchar* options[] = {GST_BUFFER_POOL_OPTION_VIDEO_META,
+                                     GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT, nullptr};
     return options;
+}
+
+// Padding and stride alignment beyond these are no decoder's: refused before any layout
+// is computed from them (the Format that results is checked as well).
+constexpr guint kMaxPadding = shmframe::Format::kMaxDimension;
+constexpr guint kMaxStrideAlignMask = 4095;
+
+bool alignmentIsSane(const GstVideoAlignment& align) {
+    if (align.padding_top > kMaxPadding || align.padding_bottom > kMaxPadding ||
+        align.padding_left > kMaxPadding || align.padding_right > kMaxPadding) {
+        return false;
+    }
+    for (const guint mask : align.stride_align) {
+        if (mask > kMaxStrideAlignMask) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The slot layout \a config asks for: GStreamer's default for its caps, or padded as
+// its GstVideoAlignment says. nullopt (logged) when it asks for something we refuse.
+std::optional<shmframe::Format> layoutOf(GstBufferPool* pool, GstStructure* config) {
+    GstCaps* caps = nullptr;
+    gst_buffer_pool_config_get_params(config, &caps, nullptr, nullptr, nullptr);
+    if (!caps) {
+        GST_WARNING_OBJECT(pool, "config without caps");
+        return std::nullopt;
+    }
+    GstVideoAlignment align;
+    gst_video_alignment_reset(&align);
+    const bool aligned =
+        gst_buffer_pool_config_has_option(config, GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT) &&
+        gst_buffer_pool_config_get_video_alignment(config, &align);
+    if (aligned && !alignmentIsSane(align)) {
+        GST_WARNING_OBJECT(pool,
+                           "refusing padding %u/%u/%u/%u (top/bottom/left/right) or stride "
+                           "alignment beyond %u",
+                           align.padding_top, align.padding_bottom, align.padding_left,
+                           align.padding_right, kMaxStrideAlignMask + 1);
+        return std::nullopt;
+    }
+    auto layout = shmframe::gst::formatFromCaps(caps, aligned ? &align : nullptr);
+    if (!layout) {
+        GST_WARNING_OBJECT(pool, "cannot lay out %" GST_PTR_FORMAT ": %s", static_cast<void*>(caps),
+                           layout.error().message.c_str());
+        return std::nullopt;
+    }
+    GST_DEBUG_OBJECT(pool,
+                     "config for %" GST_PTR_FORMAT
+                     ", padding %u/%u/%u/%u (top/bottom/left/"
+                     "right), stride align %u: %u-byte frames, strides %u/%u/%u",
+                     static_cast<void*>(caps), align.padding_top, align.padding_bottom,
+                     align.padding_left, align.padding_right, align.stride_align[0] + 1,
+                     static_cast<unsigned>(layout->frameSize), layout->planes[0].stride,
+                     layout->planes[1].stride, layout->planes[2].stride);
+    return std::move(*layout);
 }
 
 GQuark fallbackQuark() {
@@ -59,12 +118,24 @@ GQuark fallbackQuark() {
     return quark;
 }
 
+// Upstream may ask for any size or count: a buffer is always one slot of the writer's
+// format, and the writer's slot count is the real limit. The layout is upstream's to
+// choose (a decoder's padding); the first acquire moves the writer to it, so a decoder
+// that configures its pool twice per negotiation (the base class, then its padding)
+// makes one new pool generation, not two. GStreamer calls this only while no buffer of
+// this pool is out.
 gboolean poolSetConfig(GstBufferPool* pool, GstStructure* config) {
-    // Upstream may ask for any size or count: a buffer is always one slot of the
-    // writer's format, and the writer's slot count is the real limit.
-    GstCaps* caps = nullptr;
-    gst_buffer_pool_config_get_params(config, &caps, nullptr, nullptr, nullptr);
-    GST_DEBUG_OBJECT(pool, "config for %" GST_PTR_FORMAT, static_cast<void*>(caps));
+    PoolState& state = *SHMFRAME_SINK_POOL(pool)->state;
+    auto layout = layoutOf(pool, config);
+    if (!layout || !shmframe::gst::sameVideo(*layout, state.config.format)) {
+        if (layout) {
+            GST_WARNING_OBJECT(pool, "config for %s, but this pool holds %s",
+                               layout->describe().c_str(), state.config.format.describe().c_str());
+        }
+        return FALSE;
+    }
+    layout->caps = state.config.format.caps;  // the sink's caps, as readers know them
+    state.config.format = std::move(*layout);
     return GST_BUFFER_POOL_CLASS(shmframe_sink_pool_parent_class)->set_config(pool, config);
 }
 
@@ -97,6 +168,22 @@ GstFlowReturn poolAcquire(GstBufferPool* bufferPool, GstBuffer** result,
         const std::uint64_t seen = config.signal->releases();
         auto loan = config.writer->loan();
         if (loan) {
+            if (!(loan->format() == config.format) &&
+                shmframe::gst::sameVideo(loan->format(), config.format)) {
+                // Upstream asked for another layout (set_config): lay out the slots so.
+                *loan = shmframe::LoanedFrame();
+                if (auto moved = config.writer->reconfigure(config.format); !moved) {
+                    GST_WARNING_OBJECT(bufferPool, "cannot lay out slots as upstream asks: %s",
+                                       moved.error().message.c_str());
+                    state.fallbacks++;
+                    *result = systemMemoryBuffer(config.format,
+                                                 "the writer could not take upstream's layout");
+                    return GST_FLOW_OK;
+                }
+                GST_INFO_OBJECT(bufferPool, "slots laid out as upstream asks: %u-byte frames",
+                                static_cast<unsigned>(config.format.frameSize));
+                continue;
+            }
             if (!(loan->format() == config.format)) {
                 // The writer moved on to a new format; this pool's buffers keep the old
                 // layout and the sink will copy them (or drop them if they no longer fit).

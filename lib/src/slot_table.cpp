@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 namespace shmframe {
 
@@ -33,7 +34,7 @@ std::uint64_t SlotTable::oldestUnreadSequential(const ReaderList& readers) const
 SlotTable::Claim SlotTable::claim(const ReaderList& readers) {
     const std::uint64_t latest = pool_.header().latest.load(std::memory_order_relaxed);
     const std::uint64_t minConsumed = oldestUnreadSequential(readers);
-    // (sequence, slot), oldest first; on the stack: loan() is on every frame's path.
+    // (sequence, slot), on the stack: loan() is on every frame's path.
     std::array<std::pair<std::uint64_t, std::uint32_t>, layout::kMaxSlots> candidates;
     std::size_t count = 0;
     for (std::uint32_t i = 0; i < pool_.slotCount(); ++i) {
@@ -41,7 +42,18 @@ SlotTable::Claim SlotTable::claim(const ReaderList& readers) {
             candidates[count++] = {pool_.slot(i).sequence.load(std::memory_order_relaxed), i};
         }
     }
-    std::sort(candidates.begin(), candidates.begin() + count);
+    // Oldest first keeps the most frames for sequential readers to catch up on. Without
+    // any, nobody wants an older frame than the newest: the most recently used slots
+    // first keep the writer (and its readers) in memory that is still in the caches, so
+    // a pool sized for readers that hold many frames costs no more per frame than a
+    // small one (painting 720p RGBA into 16 slots in turn: +25% writer CPU).
+    const bool sequentialReaders = std::any_of(
+        readers.begin(), readers.end(), [](const auto& reader) { return reader->sequential(); });
+    if (sequentialReaders) {
+        std::sort(candidates.begin(), candidates.begin() + count);
+    } else {
+        std::sort(candidates.begin(), candidates.begin() + count, std::greater<>());
+    }
     Claim claim;
     for (std::size_t c = 0; c < count; ++c) {
         const auto [sequence, slot] = candidates[c];

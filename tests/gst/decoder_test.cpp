@@ -26,9 +26,12 @@ struct Codec {
     bool zeroCopy;  // decodes into the sink's slots at every size
 };
 
+// avdec_h264/h265 decode into the sink's slots laid out with their padding
+// (GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT); vp9dec outputs libvpx's own frame buffers.
+
 const Codec kCodecs[] = {
-    {"H264", "x264enc speed-preset=ultrafast tune=zerolatency", "h264parse", "avdec_h264", false},
-    {"H265", "x265enc speed-preset=ultrafast tune=zerolatency", "h265parse", "avdec_h265", false},
+    {"H264", "x264enc speed-preset=ultrafast tune=zerolatency", "h264parse", "avdec_h264", true},
+    {"H265", "x265enc speed-preset=ultrafast tune=zerolatency", "h265parse", "avdec_h265", true},
     {"VP8", "vp8enc deadline=1", "", "vp8dec", true},
     {"VP9", "vp9enc deadline=1 cpu-used=8", "", "vp9dec", false},
     {"JPEG", "jpegenc", "", "jpegdec", true},
@@ -139,8 +142,9 @@ TEST_P(DecoderToSink, DecodedFramesArePublishedAndEveryCopyIsExplained) {
     ASSERT_EQ(encode(codec, size, file), "");
 
     const std::string parser = *codec.parser ? std::string(codec.parser) + " ! " : "";
-    // Decoders keep frames (references, frames on their threads): room for them.
-    const std::string sink = " ! shmframesink name=sink slots=8 sync=false feed=";
+    // The sink's default pool has room for the frames decoders keep (references,
+    // frames on their threads).
+    const std::string sink = " ! shmframesink name=sink sync=false feed=";
     const SinkCounters direct = publishAll("filesrc location=" + file + " ! matroskademux ! " +
                                            parser + codec.decoder + sink + "direct");
     EXPECT_EQ(direct.published, std::uint64_t{kFrames});
@@ -167,10 +171,97 @@ INSTANTIATE_TEST_SUITE_P(CommonSizes, DecoderToSink,
                                             ::testing::ValuesIn(kSizes)),
                          decoderCaseName);
 
+// The visible pixels of a sample, row by row, wherever its planes lie (GstVideoMeta).
+std::vector<std::uint8_t> visiblePixels(GstSample* sample) {
+    std::vector<std::uint8_t> pixels;
+    GstVideoInfo info;
+    if (!gst_video_info_from_caps(&info, gst_sample_get_caps(sample))) {
+        return pixels;
+    }
+    GstVideoFrame frame;
+    if (!gst_video_frame_map(&frame, &info, gst_sample_get_buffer(sample), GST_MAP_READ)) {
+        return pixels;
+    }
+    for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES(&frame); ++plane) {
+        const auto* data =
+            static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane));
+        const auto stride = static_cast<std::size_t>(GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane));
+        const guint component = plane;  // I420: one component per plane
+        const auto rowBytes =
+            static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_WIDTH(&frame, component));
+        for (gint row = 0; row < GST_VIDEO_FRAME_COMP_HEIGHT(&frame, component); ++row) {
+            const std::uint8_t* line = data + static_cast<std::size_t>(row) * stride;
+            pixels.insert(pixels.end(), line, line + rowBytes);
+        }
+    }
+    gst_video_frame_unmap(&frame);
+    return pixels;
+}
+
+class DecoderToReader : public ::testing::TestWithParam<Size> {};
+
+// The padded layout a decoder asks for travels in the pool's Format; shmframesrc
+// describes it with GstVideoMeta (or copies into GStreamer's default layout for a
+// downstream without it). Either way a reader sees exactly what the decoder made.
+TEST_P(DecoderToReader, APaddedDecoderLayoutReachesReadersPixelExact) {
+    const Size size = GetParam();
+    const Codec& codec = kCodecs[0];
+    if (const std::string missing = missingOf({codec.encoder, codec.parser, codec.decoder});
+        !missing.empty()) {
+        GTEST_SKIP() << "not installed: " << missing;
+    }
+    test::TempFeedDir dir;
+    const std::string file = dir.path() + "/media.mkv";
+    ASSERT_EQ(encode(codec, size, file), "");
+    const std::string decode =
+        "filesrc location=" + file + " ! matroskademux ! h264parse ! avdec_h264";
+    std::vector<GstSample*> direct = collectSamples(decode + " ! appsink name=out sync=false",
+                                                    static_cast<std::size_t>(kFrames));
+    ASSERT_EQ(direct.size(), static_cast<std::size_t>(kFrames));
+
+    Pipeline reader(
+        "shmframesrc feed=padded name=src mode=sequential ! appsink name=out "
+        "sync=false max-buffers=" +
+        std::to_string(kFrames));
+    ASSERT_NE(reader.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    Pipeline writer(decode + " ! shmframesink name=sink sync=false feed=padded");
+    ASSERT_NE(writer.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    // The reader may join after the first frames: compare those it got, by position
+    // from the end (the writer's last frame is the decoder's last).
+    std::vector<GstSample*> received;
+    while (GstSample* sample = pullSample(reader.element("out"), 10s)) {
+        received.push_back(sample);
+        if (received.size() == direct.size()) {
+            break;
+        }
+    }
+    ASSERT_FALSE(received.empty());
+    EXPECT_EQ(statOf(writer.element("sink"), "copied"), 0u);
+    const std::size_t skipped = direct.size() - received.size();
+    for (std::size_t k = 0; k < received.size(); ++k) {
+        const auto expected = visiblePixels(direct[skipped + k]);
+        ASSERT_FALSE(expected.empty());
+        EXPECT_TRUE(visiblePixels(received[k]) == expected) << "frame " << skipped + k;
+    }
+    for (GstSample* sample : direct) {
+        gst_sample_unref(sample);
+    }
+    for (GstSample* sample : received) {
+        gst_sample_unref(sample);
+    }
+}
+
+std::string sizeCaseName(const ::testing::TestParamInfo<Size>& info) {
+    return sizeName(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(CommonSizes, DecoderToReader, ::testing::ValuesIn(kSizes), sizeCaseName);
+
 class ConverterToSink : public ::testing::TestWithParam<Size> {};
 
 TEST_P(ConverterToSink, VideoconvertAndVideoscaleWriteIntoTheSinksSlots) {
     const Size size = GetParam();
+    test::TempFeedDir dir;  // the sizes run in parallel: each its own feeds
     const std::string caps =
         "width=" + std::to_string(size.width) + ",height=" + std::to_string(size.height);
     const SinkCounters converted = publishAll(
@@ -188,12 +279,7 @@ TEST_P(ConverterToSink, VideoconvertAndVideoscaleWriteIntoTheSinksSlots) {
     EXPECT_EQ(scaled.copied, 0u) << scaled.copyReason;
 }
 
-std::string converterCaseName(const ::testing::TestParamInfo<Size>& info) {
-    return sizeName(info.param);
-}
-
-INSTANTIATE_TEST_SUITE_P(CommonSizes, ConverterToSink, ::testing::ValuesIn(kSizes),
-                         converterCaseName);
+INSTANTIATE_TEST_SUITE_P(CommonSizes, ConverterToSink, ::testing::ValuesIn(kSizes), sizeCaseName);
 
 }  // namespace
 }  // namespace shmframe::gsttest

@@ -388,6 +388,30 @@ TEST(ShmFrameSrc, AQueueAndASlowElementDownstreamReadWithoutCopies) {
     EXPECT_EQ(statOf(pipeline.element("src"), "leases"), 14u);
 }
 
+// Nobody sets a property: the sink sizes its pool for readers that queue frames, the
+// source asks for as many leases as the writer grants. Downstream holds up to 11 frames
+// (8 queued, one in identity, fakesink's last sample, one being pushed) however the
+// threads are scheduled, so a busy machine changes nothing.
+TEST(ShmFrameSrc, AQueueOfEightAndASlowElementReadADefaultSinksFeedWithoutCopies) {
+    test::TempFeedDir dir;
+    Pipeline writer(
+        "videotestsrc is-live=true ! video/x-raw,format=RGBA,width=320,height=240,"
+        "framerate=100/1 ! shmframesink name=sink feed=defaults");
+    ASSERT_TRUE(writer.valid()) << writer.parseError();
+    ASSERT_NE(writer.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    Pipeline reader(
+        "shmframesrc feed=defaults name=src ! queue max-size-buffers=8 ! "
+        "identity sleep-time=20000 ! fakesink sync=false");
+    ASSERT_TRUE(reader.valid()) << reader.parseError();
+    ASSERT_NE(reader.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    ASSERT_TRUE(
+        test::waitUntil([&] { return statOf(reader.element("src"), "received") >= 60; }, 60s));
+    EXPECT_EQ(statOf(reader.element("src"), "copies"), 0u);
+    EXPECT_EQ(statOf(reader.element("src"), "layout-copies"), 0u);
+    EXPECT_GE(statOf(reader.element("src"), "leases"), 11u);
+    EXPECT_EQ(statOf(writer.element("sink"), "revoked-leases"), 0u);
+}
+
 TEST(ShmFrameSrc, BufferHeldPastPipelineTeardownStaysValid) {
     test::TempFeedDir dir;
     const Format format = makeFormat(PixelFormat::I420, 64, 48);
