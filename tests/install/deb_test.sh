@@ -155,6 +155,19 @@ for _ in $(seq 200); do
 done
 shmframe list --names | grep -qx debfeed || fail "shmframe list does not show the published feed"
 shmframe info debfeed > /dev/null
+# The Python module from the package reads that frame (RGBA 64x48: one plane).
+if [ "$with_python" = 1 ]; then
+    (cd "$WORK" && env -u PYTHONPATH python3 - <<'PY') || fail "python3-shmframe does not read a frame of the live feed"
+import shmframe
+with shmframe.Reader("debfeed", client_name="deb_test") as reader:
+    with reader.next(timeout=10) as frame:
+        pixels = frame.plane(0)
+        assert frame.format.pixel_format == "RGBA", frame.format.pixel_format
+        assert pixels.shape == (48, 64, 4), pixels.shape
+        assert pixels.any(), "the frame is all zeros"
+        print("python3-shmframe read frame", frame.meta.sequence, "of debfeed:", pixels.shape)
+PY
+fi
 kill "$publisher"
 wait "$publisher" || true
 publisher=""
