@@ -89,6 +89,17 @@ FeedInfo notResponding(const FeedPaths& paths) {
     return info;
 }
 
+// A name a reader gave itself, safe to print on a terminal or in JSON: printable
+// ASCII, anything else (escape sequences, invalid UTF-8) as '?'.
+std::string printableName(std::string name) {
+    for (char& c : name) {
+        if (c < 0x20 || c > 0x7e) {
+            c = '?';
+        }
+    }
+    return name;
+}
+
 }  // namespace
 
 Result<void> validateFeedName(std::string_view feed) {
@@ -271,6 +282,29 @@ Result<FeedInfo> probeFeed(std::string_view feed) {
     info.lastPublishNs = header.lastPublishNs.load(std::memory_order_relaxed);
     info.endOfStream = header.eos.load(std::memory_order_relaxed) != 0;
     info.poolBytes = answer->welcome.poolSize;
+    if (answer->readers) {
+        info.readerTableKnown = true;
+        const std::uint64_t latest = answer->readers->head.latest;
+        for (const protocol::ReaderRow& row : answer->readers->rows) {
+            FeedReader reader;
+            reader.id = row.readerId;
+            reader.pid = static_cast<pid_t>(row.pid);
+            reader.uid = static_cast<uid_t>(row.uid);
+            reader.clientName =
+                printableName(protocol::textOf(row.clientName, sizeof(row.clientName)));
+            reader.sequential = (row.flags & protocol::kRowSequential) != 0;
+            reader.leaseLimit = row.leaseCount;
+            reader.leasesHeld = row.leasesHeld;
+            reader.revokedLeases = row.revokedLeases;
+            reader.reportsProgress = (row.flags & protocol::kRowReportsProgress) != 0;
+            if (reader.reportsProgress) {
+                reader.lag = latest - row.delivered;  // parse() checked delivered <= latest
+                reader.received = row.received;
+                reader.drops = row.missed;
+            }
+            info.readerTable.push_back(std::move(reader));
+        }
+    }
     return info;
 }
 

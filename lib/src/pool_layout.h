@@ -140,6 +140,13 @@ struct ControlBlock {
     alignas(64) std::atomic<std::uint32_t> wantWake;  // reader: "I am about to sleep"
     alignas(64) std::atomic<std::uint64_t> consumed;  // sequential progress, for lossless
     alignas(64) std::atomic<std::uint64_t> leases[kMaxLeases];
+    // The reader's progress on this connection, written by a reader that says so in its
+    // Hello (kHelloReportsProgress) and read by the writer only to answer a probe's
+    // ReaderTable. Zero in a block whose reader predates them; the writer sets
+    // `delivered` to where it admitted the reader.
+    alignas(64) std::atomic<std::uint64_t> delivered;  // the last sequence it took
+    std::atomic<std::uint64_t> received;               // frames it took
+    std::atomic<std::uint64_t> missed;                 // skipped (latest) or gaps (sequential)
 };
 
 static_assert(std::is_standard_layout_v<PoolHeader>);
@@ -210,7 +217,10 @@ static_assert(offsetof(SlotHeader, duration) == 24);
 static_assert(offsetof(SlotHeader, publishTimeNs) == 32);
 static_assert(offsetof(SlotHeader, flags) == 40);
 static_assert(offsetof(SlotHeader, userMetaLength) == 44);
-static_assert(sizeof(ControlBlock) == 320);
+// The progress words lie past what layout version 2 had first (320 bytes) in the
+// block's zeroed tail, announced by a Hello flag: a peer that predates them never
+// reads or writes them, so they need no new version.
+static_assert(sizeof(ControlBlock) == 384);
 static_assert(offsetof(ControlBlock, magic) == 0);
 static_assert(offsetof(ControlBlock, layoutVersion) == 4);
 static_assert(offsetof(ControlBlock, leaseCount) == 8);
@@ -218,6 +228,9 @@ static_assert(offsetof(ControlBlock, readerId) == 12);
 static_assert(offsetof(ControlBlock, wantWake) == 64);
 static_assert(offsetof(ControlBlock, consumed) == 128);
 static_assert(offsetof(ControlBlock, leases) == 192);
+static_assert(offsetof(ControlBlock, delivered) == 320);
+static_assert(offsetof(ControlBlock, received) == 328);
+static_assert(offsetof(ControlBlock, missed) == 336);
 
 /// Where everything of a pool lies: computed by the writer, re-checked by readers.
 struct PoolGeometry {

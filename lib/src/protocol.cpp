@@ -31,6 +31,49 @@ bool terminated(const char* field, std::size_t size) {
     return std::memchr(field, '\0', size) != nullptr;
 }
 
+// A ReaderTable: its head, then exactly rowCount rows, each one checked.
+Result<ReaderTable> readerTableOf(std::span<const std::byte> bytes) {
+    ReaderTable table;
+    if (bytes.size() < sizeof(table.head)) {
+        return Error::make(Errc::BadMessage, "ReaderTable message has " +
+                                                 std::to_string(bytes.size()) +
+                                                 " payload bytes, fewer than its head");
+    }
+    std::memcpy(&table.head, bytes.data(), sizeof(table.head));
+    const ReaderTableHead& head = table.head;
+    if (head.rowCount > kMaxReaderRows || head.rowCount > head.readers) {
+        return Error::make(Errc::BadMessage,
+                           "ReaderTable field 'rowCount' is " + std::to_string(head.rowCount) +
+                               ", more than its " + std::to_string(head.readers) +
+                               " readers or the " + std::to_string(kMaxReaderRows) +
+                               " rows a table may have");
+    }
+    const std::size_t expected = sizeof(head) + std::size_t{head.rowCount} * sizeof(ReaderRow);
+    if (bytes.size() != expected) {
+        return Error::make(Errc::BadMessage,
+                           "ReaderTable message has " + std::to_string(bytes.size()) +
+                               " payload bytes, expected " + std::to_string(expected) +
+                               " for its " + std::to_string(head.rowCount) + " rows");
+    }
+    table.rows.resize(head.rowCount);
+    std::memcpy(table.rows.data(), bytes.data() + sizeof(head), head.rowCount * sizeof(ReaderRow));
+    for (const ReaderRow& row : table.rows) {
+        const std::string which = "ReaderTable row of reader " + std::to_string(row.readerId);
+        if (!terminated(row.clientName, sizeof(row.clientName))) {
+            return Error::make(Errc::BadMessage, which + ": field 'clientName' is not terminated");
+        }
+        if (row.delivered > head.latest) {
+            return Error::make(Errc::BadMessage,
+                               which + ": field 'delivered' is past the table's 'latest'");
+        }
+        if (row.leasesHeld > row.leaseCount) {
+            return Error::make(Errc::BadMessage,
+                               which + ": field 'leasesHeld' is more than its 'leaseCount'");
+        }
+    }
+    return table;
+}
+
 }  // namespace
 
 std::size_t expectedFds(MessageType type, bool probe) {
@@ -117,6 +160,14 @@ Result<Message> parse(std::span<const std::byte> packet, std::vector<UniqueFd> f
             message.payload = *goodbye;
             break;
         }
+        case MessageType::ReaderTable: {
+            auto table = readerTableOf(payload);
+            if (!table) {
+                return std::move(table).error();
+            }
+            message.payload = std::move(*table);
+            break;
+        }
         default:
             return Error::make(Errc::BadMessage,
                                "unknown message type " + std::to_string(header.type));
@@ -141,6 +192,18 @@ std::vector<std::byte> encode(MessageType type, const void* payload, std::size_t
         std::memcpy(packet.data() + sizeof(header), payload, size);
     }
     return packet;
+}
+
+std::vector<std::byte> encode(const ReaderTable& table) {
+    ReaderTableHead head = table.head;
+    head.rowCount = static_cast<std::uint32_t>(table.rows.size());
+    std::vector<std::byte> payload(sizeof(head) + table.rows.size() * sizeof(ReaderRow));
+    std::memcpy(payload.data(), &head, sizeof(head));
+    if (!table.rows.empty()) {
+        std::memcpy(payload.data() + sizeof(head), table.rows.data(),
+                    table.rows.size() * sizeof(ReaderRow));
+    }
+    return encode(MessageType::ReaderTable, payload.data(), payload.size(), 0);
 }
 
 void copyText(char* field, std::size_t fieldSize, const std::string& text) {

@@ -274,6 +274,7 @@ std::optional<Frame> Reader::Impl::takeFrame(Result<void>& failure) {
 
         const std::uint64_t missed = sequence - lastSequence - 1;
         (order == PickOrder::Oldest ? stats.gaps : stats.skipped) += missed;
+        control->noteDelivered(sequence, missed);
         lastSequence = sequence;
         ++stats.received;
         state = ReaderState::Connected;

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "memfd.h"
 
 namespace shmframe {
@@ -20,6 +22,7 @@ ReaderConnection::ReaderConnection(std::uint32_t id, UniqueFd socket, const ucre
 void ReaderConnection::greeted(const protocol::Hello& hello) {
     name_ = protocol::textOf(hello.clientName, sizeof(hello.clientName));
     sequential_ = (hello.flags & protocol::kHelloSequential) != 0;
+    reportsProgress_ = (hello.flags & protocol::kHelloReportsProgress) != 0;
     requestedLeases_ = (hello.flags & protocol::kHelloLeaseMask) >> protocol::kHelloLeaseShift;
 }
 
@@ -51,6 +54,7 @@ Result<void> ReaderConnection::setUp(std::uint32_t leaseLimit, std::uint64_t con
     block_->readerId = id_;
     leaseCount_ = leaseLimit;
     block_->consumed.store(consumed, std::memory_order_seq_cst);
+    block_->delivered.store(consumed, std::memory_order_relaxed);
     return {};
 }
 
@@ -71,11 +75,46 @@ std::uint32_t ReaderConnection::revokeLease(std::uint64_t sequence) {
             ++revoked;
         }
     }
+    revokedLeases_ += revoked;
     return revoked;
 }
 
 std::uint64_t ReaderConnection::consumed() const {
     return block_->consumed.load();
+}
+
+protocol::ReaderRow ReaderConnection::row(std::uint64_t latest) const {
+    protocol::ReaderRow row{};
+    row.readerId = id_;
+    row.pid = static_cast<std::uint32_t>(pid_);
+    row.uid = static_cast<std::uint32_t>(uid_);
+    row.flags = (sequential_ ? protocol::kRowSequential : 0u) |
+                (reportsProgress_ ? protocol::kRowReportsProgress : 0u);
+    if (block_ && reportsProgress_) {
+        row.delivered = std::min(block_->delivered.load(std::memory_order_relaxed), latest);
+        row.received = block_->received.load(std::memory_order_relaxed);
+        row.missed = block_->missed.load(std::memory_order_relaxed);
+    }
+    row.revokedLeases = revokedLeases_;
+    row.leaseCount = leaseCount_;
+    for (std::uint32_t i = 0; block_ && i < leaseCount_; ++i) {
+        const std::uint64_t lease = block_->leases[i].load(std::memory_order_relaxed);
+        row.leasesHeld += lease != 0 && (lease & layout::kLeaseRevoked) == 0 ? 1 : 0;
+    }
+    protocol::copyText(row.clientName, sizeof(row.clientName), name_);
+    return row;
+}
+
+protocol::ReaderTable readerTable(std::span<const std::unique_ptr<ReaderConnection>> readers,
+                                  std::uint64_t latest) {
+    protocol::ReaderTable table;
+    table.head.latest = latest;
+    table.head.readers = static_cast<std::uint32_t>(readers.size());
+    for (const auto& reader :
+         readers.first(std::min<std::size_t>(readers.size(), protocol::kMaxReaderRows))) {
+        table.rows.push_back(reader->row(latest));
+    }
+    return table;
 }
 
 void ReaderConnection::wake(WakeWhen when) {

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -39,6 +40,8 @@ class ReaderConnection final {
     void greeted(const protocol::Hello& hello);
     const std::string& name() const { return name_; }
     bool sequential() const { return sequential_; }
+    /// Whether it keeps the progress words of its control block (its Hello says so).
+    bool reportsProgress() const { return reportsProgress_; }
     /// Leases the reader asked for in its Hello; 0: the writer's lease limit.
     std::uint32_t requestedLeases() const { return requestedLeases_; }
 
@@ -54,6 +57,10 @@ class ReaderConnection final {
     std::uint32_t revokeLease(std::uint64_t sequence);
     /// The last frame a sequential reader consumed.
     std::uint64_t consumed() const;
+
+    /// Its row of a probe's ReaderTable; \a latest is the newest sequence published.
+    /// What the reader wrote of itself is copied, its last frame clamped to \a latest.
+    protocol::ReaderRow row(std::uint64_t latest) const;
 
     /// Wakes the reader if it asked to be (or always, \a always): one byte into its
     /// pipe, never blocking.
@@ -78,7 +85,9 @@ class ReaderConnection final {
     std::uint64_t helloDeadlineNs_;
     std::string name_;
     bool sequential_ = false;
+    bool reportsProgress_ = false;
     std::uint32_t requestedLeases_ = 0;
+    std::uint64_t revokedLeases_ = 0;
 
     UniqueFd controlFd_;
     Mapping control_;
@@ -87,5 +96,9 @@ class ReaderConnection final {
     UniqueFd wake_;                 // write end of the reader's wake-up pipe
     UniqueFd wakeReadEnd_;          // our copy of the read end (see wake())
 };
+
+/// A probe's ReaderTable: a row for each of \a readers (the first kMaxReaderRows).
+protocol::ReaderTable readerTable(std::span<const std::unique_ptr<ReaderConnection>> readers,
+                                  std::uint64_t latest);
 
 }  // namespace shmframe

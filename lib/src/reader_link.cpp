@@ -130,7 +130,10 @@ Result<ReaderLink> ReaderLink::connect(const FeedPaths& paths, Mode mode,
         }
         return std::move(socket).error();
     }
-    std::uint32_t flags = mode == Mode::Sequential ? std::uint32_t{protocol::kHelloSequential} : 0u;
+    std::uint32_t flags = protocol::kHelloReportsProgress;
+    if (mode == Mode::Sequential) {
+        flags |= protocol::kHelloSequential;
+    }
     flags |= (std::min(options.leases, layout::kMaxLeases) << protocol::kHelloLeaseShift) &
              protocol::kHelloLeaseMask;
     auto welcomeMessage = handshake(socket->get(), flags, clientName);
@@ -178,7 +181,8 @@ Result<ProbeAnswer> probeWriter(const FeedPaths& paths) {
     if (!socket) {
         return std::move(socket).error();
     }
-    auto message = handshake(socket->get(), protocol::kHelloProbe, "probe");
+    auto message =
+        handshake(socket->get(), protocol::kHelloProbe | protocol::kHelloReaderTable, "probe");
     if (!message) {
         return std::move(message).error();
     }
@@ -188,7 +192,25 @@ Result<ProbeAnswer> probeWriter(const FeedPaths& paths) {
     if (!header) {
         return std::move(header).error();
     }
-    return ProbeAnswer{welcome, std::move(*header)};
+    ProbeAnswer answer{welcome, std::move(*header), std::nullopt};
+    // The table follows the Welcome at once; a writer that predates it hangs up instead.
+    if (auto ready = protocol::waitReadable(socket->get(), kHandshakeTimeoutMs); !ready) {
+        return std::move(ready).error();
+    }
+    auto table = protocol::receive(socket->get());
+    if (!table) {
+        if (table.error().code == Errc::WriterGone) {
+            return answer;
+        }
+        return std::move(table).error();
+    }
+    if (table->type != protocol::MessageType::ReaderTable) {
+        return Error::make(Errc::BadMessage, "the writer sent message type " +
+                                                 std::to_string(int(table->type)) +
+                                                 " after a probe's Welcome");
+    }
+    answer.readers = std::get<protocol::ReaderTable>(std::move(table->payload));
+    return answer;
 }
 
 }  // namespace shmframe

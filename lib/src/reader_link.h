@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "feed_paths.h"
@@ -29,6 +30,18 @@ struct ReaderControl {
     std::uint32_t leaseCount = 0;
     UniqueFd wake;                                        // read end of the wake-up pipe
     std::shared_ptr<std::atomic<std::uint64_t>> revoked;  // counted as frames let go
+
+    /// Tells the writer (for a probe's ReaderTable) that we took frame \a sequence,
+    /// passing over \a missed frames before it. Three plain stores; nothing waits.
+    void noteDelivered(std::uint64_t sequence, std::uint64_t missed) {
+        receivedHere += 1;
+        missedHere += missed;
+        block->delivered.store(sequence, std::memory_order_relaxed);
+        block->received.store(receivedHere, std::memory_order_relaxed);
+        block->missed.store(missedHere, std::memory_order_relaxed);
+    }
+    std::uint64_t receivedHere = 0;  // on this connection; our own count, not the block's
+    std::uint64_t missedHere = 0;
 };
 
 /// One pool generation as a reader holds it: read-only, with the control block its
@@ -63,10 +76,12 @@ struct ReaderLink {
 Result<std::shared_ptr<const ReaderPool>> mapNewPool(protocol::Message& message,
                                                      const ReaderPool& current);
 
-/// What a probe learns: the Welcome and the pool's header (mapped alone).
+/// What a probe learns: the Welcome, the pool's header (mapped alone) and the
+/// writer's table of its readers (none from a writer that predates it).
 struct ProbeAnswer {
     protocol::Welcome welcome{};
     PoolMapping header;
+    std::optional<protocol::ReaderTable> readers;
 };
 
 /// Connects as a probe: not counted as a reader, answered with the pool only.

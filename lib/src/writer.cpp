@@ -143,8 +143,13 @@ std::optional<std::string> Writer::Impl::admit(std::unique_ptr<ReaderConnection>
 
     if (hello.flags & protocol::kHelloProbe) {
         const int fds[] = {pool.readOnlyFd()};
-        [[maybe_unused]] auto sent = peer->send(
+        auto sent = peer->send(
             protocol::encode(protocol::MessageType::Welcome, &welcome, sizeof(welcome), 1), fds);
+        if (sent && (hello.flags & protocol::kHelloReaderTable)) {
+            const std::uint64_t latest = layout::latestSequence(pool.header().latest.load());
+            [[maybe_unused]] auto table =
+                peer->send(protocol::encode(readerTable(readers, latest)));
+        }
         return std::nullopt;  // a probe gets its answer and the hang-up
     }
     if (readers.size() >= options.maxReaders) {

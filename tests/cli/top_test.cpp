@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // `shmframe top`: every live feed with its readers, as JSON for scripts.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
+
+#include <sstream>
 
 #include "run_command.h"
 #include "shmframe/shmframe.h"
@@ -33,14 +36,26 @@ TEST(CliTop, TopJsonListsEveryLiveFeedWithItsReaders) {
     TempFeedDir dir;
     Child first = startPublisher("first");
     Child second = startPublisher("second");
-    auto reader = Reader::open("second");
-    ASSERT_TRUE(reader) << reader.error().message;
+    // On "second": a reader that skipped frames (it read, waited, read the newest) and
+    // one that read a frame and then stopped reading, so that it lags more and more.
+    auto skipper = Reader::open("second", {.clientName = "skipper"});
+    auto stalled = Reader::open("second", {.clientName = "stalled"});
+    ASSERT_TRUE(skipper && stalled);
+    auto stalledFrame = stalled->next(20s);
+    ASSERT_TRUE(stalledFrame) << stalledFrame.error().message;
+    auto skipped = skipper->next(20s);
+    ASSERT_TRUE(skipped) << skipped.error().message;
+    const std::uint64_t skippedFrom = skipped->meta().sequence;
     ASSERT_TRUE(waitUntil(
-        [] {
+        [&] {
             auto info = probeFeed("second");
-            return info && info->readers == 1;
+            return info && info->published >= skippedFrom + 3;
         },
         20s));
+    auto newest = skipper->next(20s);
+    ASSERT_TRUE(newest) << newest.error().message;
+    ASSERT_GT(skipper->stats().skipped, 0u);
+    const std::uint64_t skipperDrops = skipper->stats().skipped;
 
     auto result = runCommand(kCli, {"top", "--json", "--interval", "1"}, 30s);
     ASSERT_EQ(result.exitCode, 0) << result.err;
@@ -49,7 +64,7 @@ TEST(CliTop, TopJsonListsEveryLiveFeedWithItsReaders) {
     EXPECT_EQ(feeds[0]["name"], "first");
     EXPECT_EQ(feeds[1]["name"], "second");
     EXPECT_EQ(feeds[0]["readers"], 0);
-    EXPECT_EQ(feeds[1]["readers"], 1);
+    EXPECT_EQ(feeds[1]["readers"], 2);
     EXPECT_EQ(feeds[0]["writer_pid"], first.pid());
     EXPECT_EQ(feeds[1]["writer_pid"], second.pid());
     for (const json& feed : feeds) {
@@ -59,6 +74,51 @@ TEST(CliTop, TopJsonListsEveryLiveFeedWithItsReaders) {
         EXPECT_GT(feed["fps"].get<double>(), 0.0) << feed.dump();
         EXPECT_GT(feed["published"].get<int>(), 0);
     }
+
+    // Each reader with its lag and drops.
+    EXPECT_EQ(feeds[0]["reader_table"], json::array());
+    const json& readers = feeds[1]["reader_table"];
+    ASSERT_EQ(readers.size(), 2u) << feeds[1].dump();
+    json skipperRow, stalledRow;
+    for (const json& reader : readers) {
+        EXPECT_EQ(reader["pid"], ::getpid());
+        EXPECT_EQ(reader["mode"], "latest");
+        (reader["name"] == "skipper" ? skipperRow : stalledRow) = reader;
+    }
+    ASSERT_EQ(stalledRow["name"], "stalled") << readers.dump();
+    ASSERT_EQ(skipperRow["name"], "skipper") << readers.dump();
+    EXPECT_EQ(skipperRow["drops"], skipperDrops) << skipperRow.dump();
+    EXPECT_EQ(skipperRow["received"], 2);
+    EXPECT_EQ(stalledRow["drops"], 0) << stalledRow.dump();
+    EXPECT_EQ(stalledRow["received"], 1);
+    EXPECT_EQ(stalledRow["leases_held"], 1);  // it still holds its frame
+    // It stopped reading before the skipper's frames: at least that far behind (and
+    // more, at 20 frames a second during top's interval).
+    EXPECT_GE(stalledRow["lag"].get<std::uint64_t>(),
+              newest->meta().sequence - stalledFrame->meta().sequence)
+        << stalledRow.dump();
+    EXPECT_GT(stalledRow["lag"].get<std::uint64_t>(), skipperRow["lag"].get<std::uint64_t>())
+        << readers.dump();
+}
+
+TEST(CliTop, TopShowsALineForEachReader) {
+    TempFeedDir dir;
+    Child publisher = startPublisher("cam");
+    auto reader = Reader::open("cam", {.clientName = "line-reader"});
+    ASSERT_TRUE(reader);
+    auto frame = reader->next(20s);
+    ASSERT_TRUE(frame) << frame.error().message;
+    auto result = runCommand(kCli, {"top", "--once", "--interval", "0.2"}, 30s);
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    std::istringstream lines(result.out);
+    std::string row;
+    while (std::getline(lines, row) && row.find("line-reader") == std::string::npos) {
+    }
+    ASSERT_NE(row.find("line-reader"), std::string::npos) << result.out;
+    EXPECT_NE(row.find("reader"), std::string::npos) << row;
+    EXPECT_NE(row.find("lag"), std::string::npos) << row;
+    EXPECT_NE(row.find("drops 0"), std::string::npos) << row;
+    EXPECT_NE(row.find("holds 1/"), std::string::npos) << row;
 }
 
 TEST(CliTop, TopOnceWithoutFeedsSaysSo) {

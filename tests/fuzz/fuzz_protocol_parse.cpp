@@ -80,6 +80,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     again = reencode<protocol::Goodbye>(*message);
                     break;
                 }
+                case protocol::MessageType::ReaderTable: {
+                    const auto& table = std::get<protocol::ReaderTable>(message->payload);
+                    check(table.rows.size() == table.head.rowCount);
+                    check(table.rows.size() <= protocol::kMaxReaderRows);
+                    for (const auto& row : table.rows) {
+                        check(protocol::textOf(row.clientName, sizeof(row.clientName)).size() <
+                              sizeof(row.clientName));
+                        check(row.delivered <= table.head.latest);
+                    }
+                    again = protocol::encode(table);
+                    break;
+                }
                 default:
                     check(false);  // parse() let an unknown type through
             }

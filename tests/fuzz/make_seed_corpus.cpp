@@ -83,6 +83,26 @@ int main(int argc, char** argv) {
     ok &= write(parse + "goodbye", message(protocol::MessageType::Goodbye, goodbye, 0));
     goodbye.reason = static_cast<std::uint32_t>(protocol::Reason::AccessDenied);
     ok &= write(parse + "refused", message(protocol::MessageType::Refused, goodbye, 0));
+    protocol::ReaderTable table;
+    table.head.latest = 120;
+    table.head.readers = 2;
+    for (std::uint32_t id : {2u, 3u}) {
+        protocol::ReaderRow row{};
+        row.readerId = id;
+        row.pid = 4242 + id;
+        row.uid = 1000;
+        row.flags = protocol::kRowReportsProgress | (id == 3 ? protocol::kRowSequential : 0u);
+        row.delivered = 118 + id - 2;
+        row.received = 100;
+        row.missed = 18;
+        row.leaseCount = 2;
+        row.leasesHeld = 1;
+        protocol::copyText(row.clientName, sizeof(row.clientName), "shmframe-viewer");
+        table.rows.push_back(row);
+    }
+    auto tableBytes = protocol::encode(table);
+    tableBytes.insert(tableBytes.begin(), std::byte{0});
+    ok &= write(parse + "reader-table", tableBytes);
 
     const std::string pool = dir + "/fuzz_pool_header/";
     ok &= write(pool + "rgba-16x16", header(PixelFormat::RGBA, 16, 16, 3, 64, ""));

@@ -139,9 +139,10 @@ c++ -std=c++20 -fPIC "$WORK/consumer_qt.cpp" -o "$WORK/consumer-qt-pc" \
     $(pkg-config --cflags --libs shmframe-qt)
 QT_QPA_PLATFORM=offscreen "$WORK/consumer-qt-pc"
 
-# The Python module, from the system's python3 (not from the source tree).
+# The Python module, from the system's python3 (not from the source tree, nor a python3
+# that pyenv or a venv put first on PATH: the package is for Debian's).
 if [ "$with_python" = 1 ]; then
-    (cd "$WORK" && env -u PYTHONPATH python3 -c 'import shmframe, sys; sys.exit(0 if shmframe.__file__.startswith("/usr/lib/python3/dist-packages/") else 1)') ||
+    (cd "$WORK" && env -u PYTHONPATH /usr/bin/python3 -c 'import shmframe, sys; sys.exit(0 if shmframe.__file__.startswith("/usr/lib/python3/dist-packages/") else 1)') ||
         fail "python3 does not import shmframe from /usr/lib/python3/dist-packages"
 fi
 
@@ -155,6 +156,19 @@ for _ in $(seq 200); do
 done
 shmframe list --names | grep -qx debfeed || fail "shmframe list does not show the published feed"
 shmframe info debfeed > /dev/null
+# The Python module from the package reads that frame (RGBA 64x48: one plane).
+if [ "$with_python" = 1 ]; then
+    (cd "$WORK" && env -u PYTHONPATH /usr/bin/python3 - <<'PY') || fail "python3-shmframe does not read a frame of the live feed"
+import shmframe
+with shmframe.Reader("debfeed", client_name="deb_test") as reader:
+    with reader.next(timeout=10) as frame:
+        pixels = frame.plane(0)
+        assert frame.format.pixel_format == "RGBA", frame.format.pixel_format
+        assert pixels.shape == (48, 64, 4), pixels.shape
+        assert pixels.any(), "the frame is all zeros"
+        print("python3-shmframe read frame", frame.meta.sequence, "of debfeed:", pixels.shape)
+PY
+fi
 kill "$publisher"
 wait "$publisher" || true
 publisher=""

@@ -37,10 +37,11 @@ struct RawReader {
     const layout::PoolHeader& header() const { return layout::header(poolMapping.data()); }
 };
 
-std::optional<RawReader> rawHandshake(const std::string& socketPath, std::uint32_t flags = 0) {
+std::optional<RawReader> rawHandshake(const std::string& socketPath, std::uint32_t flags = 0,
+                                      const char* name = "hostile") {
     RawReader raw;
     raw.socket = connectRaw(socketPath);
-    if (!raw.socket || !sendRaw(raw.socket.get(), helloMessage(flags, "hostile")) ||
+    if (!raw.socket || !sendRaw(raw.socket.get(), helloMessage(flags, name)) ||
         !protocol::waitReadable(raw.socket.get(), 5000)) {
         return std::nullopt;
     }
@@ -316,6 +317,56 @@ TEST_F(HostileReader, LeasesBeyondTheLimitDoNotPinSlots) {
     }
     EXPECT_EQ(writer->stats().revokedLeases, 0u) << "leases past the limit pinned slots";
     EXPECT_EQ(writer->stats().published, 500u);
+}
+
+TEST_F(HostileReader, WhatAReaderWritesOfItselfChangesOnlyItsOwnRowOfTheReaderTable) {
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    auto honest = Reader::open("feed", {.clientName = "honest"});
+    ASSERT_TRUE(honest) << honest.error().message;
+    // It says it reports its progress, names itself with a terminal escape sequence
+    // and bytes that are no UTF-8, then writes nonsense as its progress and leases.
+    auto liar =
+        rawHandshake(writer->socketPath(), protocol::kHelloReportsProgress, "\x1b[2J\xff\xfe liar");
+    ASSERT_TRUE(liar);
+    ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 2; }));
+    for (std::uint64_t k = 1; k <= 5; ++k) {
+        ASSERT_TRUE(publishPattern(*writer, k));
+    }
+    auto frame = honest->next(5s);
+    ASSERT_TRUE(frame) << frame.error().message;
+    auto& block = liar->block();
+    block.delivered.store(~std::uint64_t{0});
+    block.received.store(~std::uint64_t{0});
+    block.missed.store(~std::uint64_t{0} - 1);
+    for (auto& lease : block.leases) {
+        lease.store(0x0123456789abcdefull);
+    }
+
+    auto info = probeFeed("feed");
+    ASSERT_TRUE(info) << info.error().message;
+    ASSERT_EQ(info->readerTable.size(), 2u);
+    for (const FeedReader& row : info->readerTable) {
+        if (row.clientName == "honest") {
+            EXPECT_EQ(row.lag, 0u);
+            EXPECT_EQ(row.received, 1u);
+            EXPECT_EQ(row.drops, 4u);
+            EXPECT_EQ(row.leasesHeld, 1u);
+            continue;
+        }
+        // Its claims are its own: never past what was published, lease words counted
+        // up to what it was granted, its name printable.
+        EXPECT_EQ(row.clientName, "?[2J?? liar");
+        EXPECT_EQ(row.lag, 0u);
+        EXPECT_EQ(row.received, ~std::uint64_t{0});
+        EXPECT_EQ(row.leasesHeld, row.leaseLimit);
+        EXPECT_LE(row.leaseLimit, layout::kMaxLeases);
+    }
+    // And the feed goes on for the honest reader.
+    ASSERT_TRUE(publishPattern(*writer, 6));
+    auto next = honest->next(5s);
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_TRUE(test::hasPattern(next->bytes(), 6));
 }
 
 TEST_F(HostileReader, GarbageInItsControlBlockDoesNotBlockTheWriterOrTearHonestFrames) {

@@ -208,10 +208,12 @@ TEST_F(HostileWriter, GarbageBytesAreRefused) {
                     reader.error().code == Errc::BadMessage)
             << reader.error().message;
     }
-    // An oversized message is refused as such.
+    // An oversized message (one byte more than the largest, a full reader table) is
+    // refused as such.
     auto reader = openAgainst([](int connection) {
         if (receiveHello(connection)) {
-            sendRaw(connection, std::vector<std::byte>(4096, std::byte{0x53}));
+            sendRaw(connection,
+                    std::vector<std::byte>(protocol::kMaxMessageSize + 1, std::byte{0x53}));
             waitForHangUp(connection);
         }
     });
@@ -340,6 +342,127 @@ TEST_F(HostileWriter, AWriterThatNeverAcceptsTimesOutInsteadOfHanging) {
     auto info = probeFeed("evil");  // what `shmframe list` and `info` do
     ASSERT_FALSE(info);
     EXPECT_EQ(info.error().code, Errc::Timeout) << info.error().message;
+}
+
+// A probe's answer: an honest Welcome with the pool alone, then \a after (a reader table,
+// or nothing: a writer that predates reader tables hangs up).
+std::function<void(int)> probeAnswer(std::vector<std::byte> after) {
+    return [after = std::move(after)](int connection) {
+        HonestParts parts = honest();
+        parts.publish(1, 7);
+        if (!receiveHello(connection)) {
+            return;
+        }
+        sendRaw(connection, encodeMessage(protocol::MessageType::Welcome, parts.welcome, 1),
+                {parts.pool.get()});
+        if (after.empty()) {
+            return;  // hangs up at once, as a writer of version 1 does after a probe
+        }
+        sendRaw(connection, after);
+        waitForHangUp(connection, 2s);
+    };
+}
+
+protocol::ReaderTable tableOfOne() {
+    protocol::ReaderTable table;
+    table.head.latest = 7;
+    table.head.readers = 1;
+    protocol::ReaderRow row{};
+    row.readerId = 2;
+    row.pid = 4242;
+    row.flags = protocol::kRowReportsProgress;
+    row.delivered = 5;
+    row.received = 3;
+    row.missed = 1;
+    row.leaseCount = 2;
+    row.leasesHeld = 1;
+    protocol::copyText(row.clientName, sizeof(row.clientName), "reader");
+    table.rows.push_back(row);
+    return table;
+}
+
+TEST_F(HostileWriter, AProbeOfAWriterWithoutReaderTablesStillTellsTheRest) {
+    FakeWriter fake(socketPath(), probeAnswer({}));
+    auto info = probeFeed("evil");
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_FALSE(info->readerTableKnown);
+    EXPECT_TRUE(info->readerTable.empty());
+    EXPECT_EQ(info->format, smallFormat());
+}
+
+TEST_F(HostileWriter, AnHonestReaderTableIsReadAsSent) {
+    FakeWriter fake(socketPath(), probeAnswer(protocol::encode(tableOfOne())));
+    auto info = probeFeed("evil");
+    ASSERT_TRUE(info) << info.error().message;
+    ASSERT_TRUE(info->readerTableKnown);
+    ASSERT_EQ(info->readerTable.size(), 1u);
+    const FeedReader& row = info->readerTable[0];
+    EXPECT_EQ(row.pid, 4242);
+    EXPECT_EQ(row.clientName, "reader");
+    EXPECT_EQ(row.lag, 2u);
+    EXPECT_EQ(row.drops, 1u);
+    EXPECT_EQ(row.received, 3u);
+}
+
+TEST_F(HostileWriter, ABrokenReaderTableFailsTheProbeNamingTheField) {
+    struct Case {
+        const char* field;
+        std::function<std::vector<std::byte>()> table;
+    };
+    const std::vector<Case> cases = {
+        {"rowCount",
+         [] {
+             auto table = tableOfOne();
+             auto bytes = protocol::encode(table);
+             protocol::ReaderTableHead head = table.head;
+             head.rowCount = 100000;  // more rows than the message has, and than allowed
+             std::memcpy(bytes.data() + sizeof(protocol::MessageHeader), &head, sizeof(head));
+             return bytes;
+         }},
+        {"payload bytes",
+         [] {
+             auto bytes = protocol::encode(tableOfOne());
+             bytes.resize(bytes.size() - 8);  // a row cut short, header fixed to match
+             protocol::MessageHeader header;
+             std::memcpy(&header, bytes.data(), sizeof(header));
+             header.payloadSize -= 8;
+             std::memcpy(bytes.data(), &header, sizeof(header));
+             return bytes;
+         }},
+        {"clientName",
+         [] {
+             auto table = tableOfOne();
+             std::memset(table.rows[0].clientName, 'x', sizeof(table.rows[0].clientName));
+             return protocol::encode(table);
+         }},
+        {"delivered",
+         [] {
+             auto table = tableOfOne();
+             table.rows[0].delivered = table.head.latest + 1;
+             return protocol::encode(table);
+         }},
+        {"leasesHeld",
+         [] {
+             auto table = tableOfOne();
+             table.rows[0].leasesHeld = 3;
+             return protocol::encode(table);
+         }},
+        {"message type",
+         [] {
+             protocol::NewPool newPool{};
+             return encodeMessage(protocol::MessageType::NewPool, newPool, 0);
+         }},
+    };
+    for (const Case& broken : cases) {
+        SCOPED_TRACE(broken.field);
+        FakeWriter fake(socketPath(), probeAnswer(broken.table()));
+        auto info = probeFeed("evil");
+        ASSERT_FALSE(info) << "a broken reader table was accepted";
+        EXPECT_EQ(info.error().code, Errc::BadMessage) << info.error().message;
+        EXPECT_NE(info.error().message.find(broken.field), std::string::npos)
+            << info.error().message;
+    }
+    expectHonestWriterWorks();
 }
 
 TEST_F(HostileWriter, AWriterScribblingOverItsPoolCannotCrashOrHangAReader) {

@@ -45,6 +45,31 @@ Result<void> checkFeedDirectory();
 /// \brief The socket path of a feed (validates the name).
 Result<std::string> socketPathFor(std::string_view feed);
 
+/**
+ * \brief One reader of a feed, as its writer sees it (FeedInfo::readerTable).
+ *
+ * pid, uid, mode and leases are what the writer knows itself. lag, received and
+ * drops are what the reader writes of itself into its control block: a reader of an
+ * older shmframe does not (reportsProgress is false and they are 0), and a broken
+ * reader may write anything there, so they describe that reader only, never the feed.
+ */
+struct FeedReader {
+    std::uint32_t id = 0;  ///< the writer's number for it, as in the writer's log
+    pid_t pid = 0;         ///< from the socket's credentials
+    uid_t uid = 0;
+    /// What the reader calls itself (ReaderOptions::clientName), in printable ASCII:
+    /// any other byte shows as '?'.
+    std::string clientName;
+    bool sequential = false;          ///< sequential mode, else latest
+    std::uint32_t leaseLimit = 0;     ///< frames it may hold at once (granted)
+    std::uint32_t leasesHeld = 0;     ///< frames it holds now
+    std::uint64_t revokedLeases = 0;  ///< its leases the writer took back
+    bool reportsProgress = false;     ///< the three below are known
+    std::uint64_t lag = 0;            ///< frames published since the last one it took
+    std::uint64_t received = 0;       ///< frames it took on this connection
+    std::uint64_t drops = 0;  ///< frames it never got: skipped (latest) or gaps (sequential)
+};
+
 /// \brief What a probe of a live feed tells.
 struct FeedInfo {
     std::string name;        ///< feed name (or the socket path for absolute paths)
@@ -65,6 +90,12 @@ struct FeedInfo {
      * SIGSTOP, or hung): only name, socketPath and writerPid are known then.
      */
     bool responding = true;
+    /**
+     * The readers connected now, at most 256 of them (readers counts them all). Empty
+     * with readerTableKnown false when the writer predates reader tables.
+     */
+    std::vector<FeedReader> readerTable;
+    bool readerTableKnown = false;
 };
 
 /// \brief Connects to a feed's writer as a probe (not counted as a reader).
