@@ -9,8 +9,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "mapping.h"
 #include "pool_layout.h"
@@ -87,5 +89,8 @@ class ReaderConnection final {
     UniqueFd wake_;                 // write end of the reader's wake-up pipe
     UniqueFd wakeReadEnd_;          // our copy of the read end (see wake())
 };
+
+/// The connected readers, as the writer keeps them.
+using ReaderList = std::vector<std::unique_ptr<ReaderConnection>>;
 
 }  // namespace shmframe
