@@ -8,7 +8,6 @@
 //   camera_publisher cam0 --pipeline "videotestsrc ! videoconvert ! appsink"
 //   camera_publisher cam0 --synthetic --format BGRx
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -30,12 +29,6 @@ namespace {
 std::atomic<bool> stopFlag{false};
 extern "C" void onStop(int) {
     stopFlag = true;
-}
-
-void sleepUntil(std::uint64_t deadlineNs) {
-    timespec deadline{static_cast<time_t>(deadlineNs / 1'000'000'000u),
-                      static_cast<long>(deadlineNs % 1'000'000'000u)};
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr);
 }
 
 struct Options {
@@ -229,7 +222,7 @@ int run(const Options& options) {
     // Readers connect in their own time: a clip played to them from its first frame
     // waits until they are there (the writer never waits for a reader once it runs).
     while (!stopFlag && writer->stats().readers < options.waitReaders) {
-        sleepUntil(shmframe::monotonicNs() + 10'000'000u);
+        shmframe::sleepUntilNs(shmframe::monotonicNs() + 10'000'000u);
     }
 
     const int slotType = *shmframe::matType(pixelFormat);
@@ -306,7 +299,7 @@ int run(const Options& options) {
             nextNs += periodNs;
             const std::uint64_t now = shmframe::monotonicNs();
             if (nextNs > now) {
-                sleepUntil(nextNs);
+                shmframe::sleepUntilNs(nextNs);
             } else if (now - nextNs > periodNs) {
                 nextNs = now;
             }

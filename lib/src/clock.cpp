@@ -12,4 +12,10 @@ std::uint64_t monotonicNs() noexcept {
            static_cast<std::uint64_t>(now.tv_nsec);
 }
 
+void sleepUntilNs(std::uint64_t deadlineNs) noexcept {
+    const timespec deadline{static_cast<time_t>(deadlineNs / 1'000'000'000u),
+                            static_cast<long>(deadlineNs % 1'000'000'000u)};
+    ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr);
+}
+
 }  // namespace shmframe

@@ -1,30 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The reader: maps the writer's pool read-only, takes frames by lease (no syscall per
-// frame while frames keep coming), sleeps on one epoll fd, and finds the writer again
-// after it goes (watching the feed dir with inotify, no polling loop).
+// The reader: composes its link to the writer (socket and control block), the cursor
+// that takes frames out of the pool, and the reconnect watch that finds a writer
+// again; sleeps on one epoll fd that also serves event loops. This file holds the
+// public Reader: the connection's life, the messages on the socket, and waiting.
 #include "shmframe/reader.h"
 
-#include <fcntl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <thread>
 
-#include "dir_watch.h"
+#include "event_set.h"
 #include "feed_paths.h"
-#include "futex.h"
+#include "frame_cursor.h"
 #include "pool_layout.h"
-#include "protocol.h"
 #include "reader_link.h"
+#include "reconnect_watch.h"
 #include "shmframe/log.h"
-#include "slot_lease.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -36,20 +27,7 @@
 namespace shmframe {
 namespace {
 
-constexpr std::uint64_t kWakeTag = 1;
-constexpr std::uint64_t kSocketTag = 2;
-constexpr std::uint64_t kDirWatchTag = 3;
-constexpr std::uint64_t kSelfWakeTag = 4;
-constexpr std::uint64_t kRetryTimerTag = 5;
 constexpr std::uint64_t kSpinEventCheckNs = 200'000;  // spin mode looks at the socket this often
-constexpr std::uint64_t kRetryWithoutWatchNs = 250'000'000;
-constexpr std::uint64_t kRetryFailedWriterNs = 1'000'000'000;  // a writer that failed us
-constexpr int kAcquireAttempts = 16;
-
-void signalEventFd(int fd) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto written = ::write(fd, &one, sizeof(one));
-}
 
 void drainPipe(int fd) {
     char buffer[256];
@@ -59,137 +37,64 @@ void drainPipe(int fd) {
 
 }  // namespace
 
-std::string_view toString(ReadMode mode) {
-    return mode == ReadMode::Sequential ? "sequential" : "latest";
-}
-
-std::optional<ReadMode> readModeFromString(std::string_view name) {
-    if (name == "latest") {
-        return ReadMode::Latest;
-    }
-    if (name == "sequential") {
-        return ReadMode::Sequential;
-    }
-    return std::nullopt;
-}
-
-std::string_view toString(ReaderState state) {
-    switch (state) {
-        case ReaderState::Connected:
-            return "connected";
-        case ReaderState::WaitingForWriter:
-            return "waiting for writer";
-        case ReaderState::EndOfStream:
-            return "end of stream";
-    }
-    return "unknown";
-}
-
 // --- Reader ----------------------------------------------------------------------
 
 struct Reader::Impl {
-    Impl(FeedPaths feedPaths, ReaderOptions readerOptions, DirWatch dirWatch)
+    Impl(FeedPaths feedPaths, ReaderOptions readerOptions, std::unique_ptr<EventSet> eventSet,
+         ReconnectWatch watch)
         : paths(std::move(feedPaths)),
           options(std::move(readerOptions)),
-          watch(std::move(dirWatch)) {}
+          events(std::move(eventSet)),
+          reconnect(std::move(watch)),
+          cursor(paths.name, options.mode) {
+        events->add(reconnect.dirFd(), EventSet::Source::DirWatch);
+        events->add(reconnect.timerFd(), EventSet::Source::RetryTimer);
+    }
 
     FeedPaths paths;
     ReaderOptions options;
-    UniqueFd epollFd;
-    UniqueFd selfWakeFd;  // makes fd() readable when we know there is news
-    DirWatch watch;       // armed while no writer is there
-    // When to try connecting again although the feed dir said nothing (a writer that
-    // failed us, no dir to watch). The timer makes fd() readable then, so that readers
-    // driven by an event loop retry too, not only those blocked in next().
-    std::uint64_t nextRetryNs = 0;
-    UniqueFd retryTimer;
-    bool connectDue = true;
+    std::unique_ptr<EventSet> events;  // fd()
+    ReconnectWatch reconnect;
+    FrameCursor cursor;
 
-    UniqueFd socket;
-    std::shared_ptr<ReaderControl> control;
-    std::shared_ptr<const ReaderPool> pool;
-    std::shared_ptr<const ReaderPool> pendingPool;  // newer generation, taken once drained
-    std::optional<WriterInfo> writer;
-    std::optional<Format> lastFormat;
+    std::optional<ReaderLink> link;  // while a writer serves us
     bool everConnected = false;
-
-    std::uint64_t lastSequence = 0;
-    std::uint64_t lastEosReported = 0;
     ReaderState state = ReaderState::WaitingForWriter;
-    ReaderStats stats;
+    std::uint64_t reconnects = 0;
+    std::uint64_t writerGone = 0;
     std::shared_ptr<std::atomic<std::uint64_t>> revoked =
         std::make_shared<std::atomic<std::uint64_t>>(0);
 
     Result<void> connect();
     void disconnect();
-    void startWatching();
-    void stopWatching();
-    bool feedDirChanged();
-    void retryIn(std::uint64_t delayNs);
+    Error lostWriter(Error why);
 
     // One look at everything; returns a frame, an event (as Error), or WouldBlock.
     enum class Events { Check, Skip };
     Result<Frame> step(Events look);
     Result<Frame> deliver();
-    Result<Frame> handleEvents(const epoll_event* events, int count, bool retired);
-    std::atomic<bool> interruptRequested{false};
-    std::optional<Frame> takeFrame(Result<void>& failure);
+    Result<Frame> handleEvents(const EventSet::Ready& ready, bool retired);
     Result<Frame> handleSocket();
-    bool hasNews() const;
-    void epollAdd(int fd, std::uint64_t tag);
 };
-
-void Reader::Impl::epollAdd(int fd, std::uint64_t tag) {
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = tag;
-    ::epoll_ctl(epollFd.get(), EPOLL_CTL_ADD, fd, &event);
-}
 
 Result<void> Reader::Impl::connect() {
     const auto mode = options.mode == ReadMode::Sequential ? ReaderLink::Mode::Sequential
                                                            : ReaderLink::Mode::Latest;
-    auto link = ReaderLink::connect(paths, mode, options.clientName, revoked, options);
-    if (!link) {
-        return std::move(link).error();
+    auto connected = ReaderLink::connect(paths, mode, options.clientName, revoked, options);
+    if (!connected) {
+        return std::move(connected).error();
     }
-    stopWatching();
-    socket = std::move(link->socket);
-    control = std::move(link->control);
-    pool = std::move(link->pool);
-    pendingPool.reset();
-    epollAdd(socket.get(), kSocketTag);
-    epollAdd(control->wake.get(), kWakeTag);
-
-    const layout::PoolDescription& description = pool->pool.description();
-    // Start where the writer admitted us: it wrote that into our control block before
-    // its Welcome. Not `latest` now: frames published since belong to us (reading
-    // `latest` here lost every frame but the newest of those to a sequential reader).
-    // Never past what the writer has published, whatever its block says.
-    const std::uint64_t latest =
-        layout::latestSequence(pool->pool.header().latest.load(std::memory_order_seq_cst));
-    const std::uint64_t admitted = control->block->consumed.load(std::memory_order_seq_cst);
-    lastSequence = latest != 0 ? std::min(admitted, latest) : admitted;
-    lastEosReported = 0;
+    reconnect.stop();
+    link = std::move(*connected);
+    events->add(link->socket.get(), EventSet::Source::Socket);
+    events->add(link->control->wake.get(), EventSet::Source::WakePipe);
+    cursor.start(std::move(link->pool));
     state = ReaderState::Connected;
-    writer = WriterInfo{static_cast<pid_t>(description.writerPid),
-                        description.writerSession,
-                        description.generation,
-                        static_cast<WriterPolicy>(description.policy),
-                        description.geometry.slotCount,
-                        control->leaseCount,
-                        0,
-                        0};
     if (everConnected) {
-        ++stats.reconnects;
-    }
-    if (!lastFormat || *lastFormat != description.format) {
-        if (lastFormat) {
-            ++stats.formatChanges;
-        }
-        lastFormat = description.format;
+        ++reconnects;
     }
     everConnected = true;
+    const layout::PoolDescription& description = cursor.pool()->pool.description();
     log(LogLevel::Info, "feed '" + paths.name + "': connected to writer pid " +
                             std::to_string(description.writerPid) + ", " +
                             description.format.describe());
@@ -197,187 +102,68 @@ Result<void> Reader::Impl::connect() {
 }
 
 void Reader::Impl::disconnect() {
-    if (socket) {
-        ::epoll_ctl(epollFd.get(), EPOLL_CTL_DEL, socket.get(), nullptr);
+    if (link) {
+        events->remove(link->socket.get());
+        events->remove(link->control->wake.get());
     }
-    if (control && control->wake) {
-        ::epoll_ctl(epollFd.get(), EPOLL_CTL_DEL, control->wake.get(), nullptr);
-    }
-    socket.reset();
-    control.reset();  // frames still out keep their pool and control block mapped
-    pool.reset();
-    pendingPool.reset();
-    writer.reset();
+    link.reset();  // frames still out keep their pool and control block mapped
+    cursor.stop();
     state = ReaderState::WaitingForWriter;
-    connectDue = true;
     if (options.reconnect) {
-        startWatching();
+        reconnect.start(ReconnectWatch::Attempt::Now);
     }
 }
 
-void Reader::Impl::startWatching() {
-    if (!watch.arm()) {
-        retryIn(kRetryWithoutWatchNs);  // no dir yet: look again later
-    }
+// Lets go of the writer, for \a why.
+Error Reader::Impl::lostWriter(Error why) {
+    disconnect();
+    ++writerGone;
+    return why;
 }
 
-void Reader::Impl::retryIn(std::uint64_t delayNs) {
-    nextRetryNs = monotonicNs() + delayNs;
-    itimerspec due{};
-    due.it_value.tv_sec = static_cast<time_t>(delayNs / 1'000'000'000);
-    due.it_value.tv_nsec = static_cast<long>(delayNs % 1'000'000'000);
-    ::timerfd_settime(retryTimer.get(), 0, &due, nullptr);
-}
-
-void Reader::Impl::stopWatching() {
-    watch.disarm();
-}
-
-// Returns true when something may have happened to our socket.
-bool Reader::Impl::feedDirChanged() {
-    const DirWatch::Drained drained = watch.drain(paths.socketFile);
-    if (drained.lost) {
-        retryIn(kRetryWithoutWatchNs);  // the dir went: a slow retry
-    }
-    return drained.relevant;
-}
-
-std::optional<Frame> Reader::Impl::takeFrame(Result<void>& failure) {
-    const PickOrder order =
-        options.mode == ReadMode::Sequential ? PickOrder::Oldest : PickOrder::Newest;
-    for (int attempt = 0; attempt < kAcquireAttempts; ++attempt) {
-        auto pick = pickFrame(pool->pool, order, lastSequence);
-        if (!pick || !*pick) {
-            failure = pick ? Result<void>() : Result<void>(std::move(pick).error());
-            return std::nullopt;
-        }
-        auto taken = takeSlot(*pool, **pick);
-        if (!taken) {
-            continue;  // the writer reused that slot meanwhile
-        }
-        const std::uint64_t sequence = taken->meta.sequence;
-        Frame frame;
-        frame.meta_ = taken->meta;
-        frame.data_ = taken->data;
-        frame.userMeta_ = taken->userMeta;
-        frame.userMetaLength_ = taken->userMetaLength;
-        frame.leaseWord_ = taken->leaseWord;
-        if (taken->copy) {
-            frame.copy_ = std::move(taken->copy);
-            ++stats.copies;
-        }
-        frame.keepAlive_ = pool;
-        frame.format_ = &pool->pool.format();
-        frame.size_ = frame.format_->frameSize;
-        frame.session_ = pool->pool.session();
-        frame.generation_ = pool->pool.generation();
-
-        const std::uint64_t missed = sequence - lastSequence - 1;
-        (order == PickOrder::Oldest ? stats.gaps : stats.skipped) += missed;
-        control->noteDelivered(sequence, missed);
-        lastSequence = sequence;
-        ++stats.received;
-        state = ReaderState::Connected;
-        if (order == PickOrder::Oldest) {
-            const layout::PoolHeader& header = pool->pool.header();
-            control->block->consumed.store(sequence, std::memory_order_seq_cst);
-            if (header.writerWaiting.load(std::memory_order_seq_cst) != 0) {
-                futex::wakeAll(header.writerWaiting);
-            }
-        }
-        return frame;
-    }
-    return std::nullopt;
-}
-
-bool Reader::Impl::hasNews() const {
-    if (!pool) {
-        return false;
-    }
-    const auto& header = pool->pool.header();
-    const std::uint64_t newest =
-        layout::latestSequence(header.latest.load(std::memory_order_seq_cst));
-    const std::uint64_t eos = header.eos.load(std::memory_order_seq_cst);
-    return newest > lastSequence || (eos != 0 && eos != lastEosReported);
-}
-
+// What the writer said on the socket: new pools are taken in, the rest ends the link.
 Result<Frame> Reader::Impl::handleSocket() {
     for (;;) {
-        auto message = protocol::receive(socket.get());
-        if (!message) {
-            const Error error = std::move(message).error();
-            if (error.code == Errc::WouldBlock) {
-                return error;
-            }
-            if (error.code == Errc::WriterGone) {
-                // The writer's last frames and its end of stream came before its hang-up,
-                // but we may see the hang-up first (woken by both, or the pool looked at
-                // just before the writer's last publish): the pool, frozen now, goes
-                // first. The hang-up stays readable for the call after.
-                if (auto last = deliver(); last || last.error().code != Errc::WouldBlock) {
-                    return last;
-                }
-            }
-            disconnect();
-            ++stats.writerGone;
-            if (error.code == Errc::WriterGone) {
-                return Error::make(Errc::WriterGone,
-                                   "the writer of feed '" + paths.name + "' is gone" +
-                                       (options.reconnect ? "; waiting for it to come back" : ""));
-            }
-            log(LogLevel::Warning, "feed '" + paths.name + "': " + error.message);
-            return error;
-        }
-        if (message->type == protocol::MessageType::NewPool) {
-            auto next = mapNewPool(*message, *pool);
-            if (!next) {
-                disconnect();
-                ++stats.writerGone;
-                return std::move(next).error();
-            }
-            pendingPool = std::move(*next);
+        auto next = link->receivePool(*cursor.pool());
+        if (next) {
+            cursor.follow(std::move(*next));
             continue;
         }
-        if (message->type == protocol::MessageType::Goodbye) {
-            const auto& goodbye = std::get<protocol::Goodbye>(message->payload);
-            disconnect();
-            ++stats.writerGone;
-            return Error::make(
-                Errc::Dropped,
-                "the writer dropped us: " + protocol::textOf(goodbye.text, sizeof(goodbye.text)));
+        const Error error = std::move(next).error();
+        if (error.code == Errc::WouldBlock) {
+            return error;
         }
-        disconnect();
-        ++stats.writerGone;
-        return Error::make(Errc::BadMessage, "the writer sent an unexpected message");
+        if (error.code == Errc::WriterGone) {
+            // The writer's last frames and its end of stream came before its hang-up,
+            // but we may see the hang-up first (woken by both, or the pool looked at
+            // just before the writer's last publish): the pool, frozen now, goes first.
+            // The hang-up stays readable for the call after.
+            if (auto last = deliver(); last || last.error().code != Errc::WouldBlock) {
+                return last;
+            }
+            return lostWriter(Error::make(
+                Errc::WriterGone, "the writer of feed '" + paths.name + "' is gone" +
+                                      (options.reconnect ? "; waiting for it to come back" : "")));
+        }
+        if (error.code != Errc::Dropped) {
+            log(LogLevel::Warning, "feed '" + paths.name + "': " + error.message);
+        }
+        return lostWriter(error);
     }
 }
 
 Result<Frame> Reader::Impl::step(Events look) {
-    if (!pool) {
+    if (!cursor.started()) {
         // Waiting for a writer: try when the feed dir says something happened.
-        const bool changed = feedDirChanged();
-        std::uint64_t expirations = 0;
-        [[maybe_unused]] auto drained = ::read(retryTimer.get(), &expirations, sizeof(expirations));
+        const bool due = reconnect.due();
         if (!options.reconnect && everConnected) {
             return Error::make(Errc::NoWriter, "no writer for feed '" + paths.name + "'");
         }
-        const bool retryDue = nextRetryNs != 0 && monotonicNs() >= nextRetryNs;
-        if (!changed && !connectDue && !retryDue) {
+        if (!due) {
             return Error::make(Errc::WouldBlock, "waiting for a writer");
         }
-        connectDue = false;
-        nextRetryNs = 0;
         if (auto connected = connect(); !connected) {
-            startWatching();
-            // The feed dir tells us when a socket appears. Without a watch, or when a
-            // socket is there but its writer failed us (hung up in the handshake, did
-            // not answer), nothing will: look again a little later.
-            struct stat socketInfo {};
-            if (!watch.armed()) {
-                retryIn(kRetryWithoutWatchNs);
-            } else if (::stat(paths.socket.c_str(), &socketInfo) == 0) {
-                retryIn(kRetryFailedWriterNs);
-            }
+            reconnect.failed();
             if (connected.error().code == Errc::NoWriter) {
                 return Error::make(Errc::WouldBlock, "waiting for a writer");
             }
@@ -387,12 +173,9 @@ Result<Frame> Reader::Impl::step(Events look) {
     if (auto delivered = deliver(); delivered || delivered.error().code != Errc::WouldBlock) {
         return delivered;
     }
-    const bool retired =
-        (pool->pool.header().state.load(std::memory_order_acquire) & layout::kPoolRetired) != 0;
+    const bool retired = cursor.retired();
     if (look == Events::Check || retired) {
-        epoll_event events[4];
-        const int count = ::epoll_wait(epollFd.get(), events, 4, 0);
-        return handleEvents(events, count > 0 ? count : 0, retired);
+        return handleEvents(events->wait(0), retired);
     }
     return Error::make(Errc::WouldBlock, "no new frame");
 }
@@ -400,84 +183,38 @@ Result<Frame> Reader::Impl::step(Events look) {
 // What the pool has for us: the next frame, else the end of stream once every frame
 // before it was delivered, else WouldBlock.
 Result<Frame> Reader::Impl::deliver() {
-    for (;;) {
-        // Move to a newer pool once this one has nothing more for us.
-        Result<void> failure;
-        auto frame = takeFrame(failure);
-        if (frame) {
-            return std::move(*frame);
-        }
-        if (!failure) {
-            const Error error = failure.error();
-            log(LogLevel::Warning, "feed '" + paths.name + "': " + error.message);
-            disconnect();
-            ++stats.writerGone;
-            return error;
-        }
-        if (pendingPool) {
-            pool = std::move(pendingPool);
-            ++stats.formatChanges;
-            lastFormat = pool->pool.format();
-            if (writer) {
-                writer->generation = pool->pool.generation();
-            }
-            continue;
-        }
-        break;
-    }
-    const std::uint64_t eos = pool->pool.header().eos.load(std::memory_order_acquire);
-    if ((eos & layout::kEosFlag) && (eos & ~layout::kEosFlag) <= lastSequence &&
-        eos != lastEosReported) {
-        lastEosReported = eos;
+    auto delivered = cursor.deliver();
+    if (delivered) {
+        state = ReaderState::Connected;
+    } else if (delivered.error().code == Errc::EndOfStream) {
         state = ReaderState::EndOfStream;
-        ++stats.endOfStreams;
-        return Error::make(Errc::EndOfStream, "end of stream on feed '" + paths.name + "'");
+    } else if (delivered.error().code != Errc::WouldBlock) {
+        log(LogLevel::Warning, "feed '" + paths.name + "': " + delivered.error().message);
+        return lostWriter(std::move(delivered).error());
     }
-    return Error::make(Errc::WouldBlock, "no new frame");
+    return delivered;
 }
 
-Result<Frame> Reader::Impl::handleEvents(const epoll_event* events, int count, bool retired) {
-    bool socketReady = retired;
-    for (int i = 0; i < count; ++i) {
-        switch (events[i].data.u64) {
-            case kWakeTag:
-                if (control) {
-                    drainPipe(control->wake.get());
-                }
-                break;
-            case kSocketTag:
-                socketReady = true;
-                break;
-            case kDirWatchTag:
-                if (feedDirChanged()) {
-                    connectDue = true;  // our socket (re)appeared: step() connects
-                }
-                break;
-            case kRetryTimerTag: {
-                std::uint64_t expirations;
-                [[maybe_unused]] auto got =
-                    ::read(retryTimer.get(), &expirations, sizeof(expirations));
-                connectDue = !pool;  // step() connects
-                break;
-            }
-            case kSelfWakeTag: {
-                std::uint64_t value;
-                [[maybe_unused]] auto got = ::read(selfWakeFd.get(), &value, sizeof(value));
-                if (interruptRequested.exchange(false)) {
-                    return Error::make(Errc::Interrupted, "interrupted");
-                }
-                break;
-            }
-            default:
-                break;
-        }
+Result<Frame> Reader::Impl::handleEvents(const EventSet::Ready& ready, bool retired) {
+    if (ready.wakePipe && link) {
+        drainPipe(link->control->wake.get());
     }
-    if (socketReady && socket) {
+    if (ready.dirWatch) {
+        reconnect.dirReadable();
+    }
+    if (ready.retryTimer) {
+        reconnect.timerExpired();
+    }
+    if (ready.interrupted) {
+        return Error::make(Errc::Interrupted, "interrupted");
+    }
+    const bool socketReady = ready.socket || retired;
+    if (socketReady && link) {
         auto outcome = handleSocket();
         if (outcome || outcome.error().code != Errc::WouldBlock) {
             return outcome;
         }
-        if (pendingPool) {
+        if (cursor.hasPendingPool()) {
             return step(Events::Skip);
         }
     }
@@ -494,25 +231,20 @@ Result<Reader> Reader::open(std::string_view feed, ReaderOptions options) {
     if (!paths) {
         return std::move(paths).error();
     }
-    auto watch = DirWatch::create(paths->dir, DirWatch::Changes::Arrivals);
+    auto watch = ReconnectWatch::create(*paths);
     if (!watch) {
         return std::move(watch).error();
     }
-    auto impl = std::make_unique<Impl>(std::move(*paths), std::move(options), std::move(*watch));
-    impl->epollFd = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
-    impl->selfWakeFd = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    impl->retryTimer = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!impl->epollFd || !impl->selfWakeFd || !impl->retryTimer) {
-        return Error::fromErrno("creating the reader's epoll, event and timer fds", errno);
+    auto events = EventSet::create();
+    if (!events) {
+        return std::move(events).error();
     }
-    impl->epollAdd(impl->watch.fd(), kDirWatchTag);
-    impl->epollAdd(impl->selfWakeFd.get(), kSelfWakeTag);
-    impl->epollAdd(impl->retryTimer.get(), kRetryTimerTag);
+    auto impl = std::make_unique<Impl>(std::move(*paths), std::move(options), std::move(*events),
+                                       std::move(*watch));
     // Watch before the first attempt, so that a writer appearing in between is not missed.
     if (impl->options.waitForWriter) {
-        impl->startWatching();
+        impl->reconnect.start(ReconnectWatch::Attempt::Later);
     }
-    impl->connectDue = false;
     if (auto connected = impl->connect(); !connected) {
         if (!impl->options.waitForWriter || connected.error().code != Errc::NoWriter) {
             return std::move(connected).error();
@@ -544,8 +276,8 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
         if (checkEvents) {
             lastEventCheck = now;
         }
-        auto outcome =
-            impl.step(checkEvents || !impl.pool ? Impl::Events::Check : Impl::Events::Skip);
+        auto outcome = impl.step(checkEvents || !impl.cursor.started() ? Impl::Events::Check
+                                                                       : Impl::Events::Skip);
         checkEvents = false;
         if (outcome || outcome.error().code != Errc::WouldBlock) {
             return outcome;
@@ -553,16 +285,16 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
         if (now >= deadline) {
             // Ask the writer to wake our fd; if news slipped in meanwhile, make the fd
             // readable ourselves so an event loop comes straight back.
-            if (impl.control) {
-                impl.control->block->wantWake.store(1, std::memory_order_seq_cst);
-                if (impl.hasNews()) {
-                    signalEventFd(impl.selfWakeFd.get());
+            if (impl.link) {
+                impl.link->control->block->wantWake.store(1, std::memory_order_seq_cst);
+                if (impl.cursor.hasNews()) {
+                    impl.events->poke();
                 }
             }
             return timeout.count() <= 0 ? Error::make(Errc::WouldBlock, "no new frame")
                                         : Error::make(Errc::Timeout, "no frame within the timeout");
         }
-        if (spin && impl.pool) {
+        if (spin && impl.cursor.started()) {
             SHMFRAME_CPU_RELAX();
             continue;
         }
@@ -570,66 +302,63 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
         // writer whose header keeps promising news that step() cannot take does not
         // get to make us spin: after a few tries we sleep a little anyway.
         std::uint64_t waitNs = deadline - now;
-        if (impl.control) {
-            impl.control->block->wantWake.store(1, std::memory_order_seq_cst);
-            if (impl.hasNews()) {
-                impl.control->block->wantWake.store(0, std::memory_order_relaxed);
+        if (impl.link) {
+            auto& wantWake = impl.link->control->block->wantWake;
+            wantWake.store(1, std::memory_order_seq_cst);
+            if (impl.cursor.hasNews()) {
+                wantWake.store(0, std::memory_order_relaxed);
                 if (++busyRetries < 4) {
                     continue;
                 }
                 waitNs = std::min<std::uint64_t>(waitNs, 1'000'000);
             }
         }
-        if (!impl.pool && impl.nextRetryNs != 0) {
-            waitNs = std::min<std::uint64_t>(waitNs,
-                                             impl.nextRetryNs > now ? impl.nextRetryNs - now : 0);
+        if (const auto retry = impl.reconnect.nextRetryInNs(); retry && !impl.cursor.started()) {
+            waitNs = std::min(waitNs, *retry);
         }
-        epoll_event events[4];
         const int waitMs =
             static_cast<int>(std::min<std::uint64_t>(waitNs / 1'000'000 + 1, INT32_MAX));
-        const int count = ::epoll_wait(impl.epollFd.get(), events, 4, waitMs);
-        if (count > 0) {
-            auto happened = impl.handleEvents(events, count, false);
-            if (happened || happened.error().code != Errc::WouldBlock) {
-                return happened;
-            }
+        auto happened = impl.handleEvents(impl.events->wait(waitMs), false);
+        if (happened || happened.error().code != Errc::WouldBlock) {
+            return happened;
         }
     }
 }
 
 void Reader::interrupt() {
     if (impl_) {
-        impl_->interruptRequested = true;
-        signalEventFd(impl_->selfWakeFd.get());
+        impl_->events->interrupt();
     }
 }
 
 int Reader::fd() const {
-    return impl_ ? impl_->epollFd.get() : -1;
+    return impl_ ? impl_->events->fd() : -1;
 }
 ReaderState Reader::state() const {
     return impl_->state;
 }
 
 std::optional<Format> Reader::format() const {
-    if (!impl_->pool) {
+    if (!impl_->cursor.started()) {
         return std::nullopt;
     }
-    return impl_->pool->pool.format();
+    return impl_->cursor.pool()->pool.format();
 }
 
 ReaderStats Reader::stats() const {
-    ReaderStats stats = impl_->stats;
+    ReaderStats stats = impl_->cursor.stats();
+    stats.reconnects = impl_->reconnects;
+    stats.writerGone = impl_->writerGone;
     stats.revoked = impl_->revoked->load(std::memory_order_relaxed);
     return stats;
 }
 
 std::optional<WriterInfo> Reader::writer() const {
-    if (!impl_->writer || !impl_->pool) {
+    if (!impl_->cursor.started()) {
         return std::nullopt;
     }
-    WriterInfo info = *impl_->writer;
-    const layout::PoolHeader& header = impl_->pool->pool.header();
+    WriterInfo info = writerInfoOf(*impl_->cursor.pool());
+    const layout::PoolHeader& header = impl_->cursor.pool()->pool.header();
     info.published = header.published.load(std::memory_order_relaxed);
     info.readers = header.readers.load(std::memory_order_relaxed);
     return info;

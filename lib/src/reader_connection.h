@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "mapping.h"
 #include "pool_layout.h"
@@ -96,6 +97,9 @@ class ReaderConnection final {
     UniqueFd wake_;                 // write end of the reader's wake-up pipe
     UniqueFd wakeReadEnd_;          // our copy of the read end (see wake())
 };
+
+/// The connected readers, as the writer keeps them.
+using ReaderList = std::vector<std::unique_ptr<ReaderConnection>>;
 
 /// A probe's ReaderTable: a row for each of \a readers (the first kMaxReaderRows).
 protocol::ReaderTable readerTable(std::span<const std::unique_ptr<ReaderConnection>> readers,

@@ -163,17 +163,40 @@ Result<ReaderLink> ReaderLink::connect(const FeedPaths& paths, Mode mode,
     return link;
 }
 
-Result<std::shared_ptr<const ReaderPool>> mapNewPool(protocol::Message& message,
-                                                     const ReaderPool& current) {
-    const auto newPool = std::get<protocol::NewPool>(message.payload);
-    auto pool = PoolMapping::open(message.fds[0].get(), newPool.poolSize);
-    if (!pool) {
-        return std::move(pool).error();
+Result<std::shared_ptr<const ReaderPool>> ReaderLink::receivePool(const ReaderPool& current) const {
+    auto message = protocol::receive(socket.get());
+    if (!message) {
+        return std::move(message).error();
     }
-    if (pool->session() != current.pool.session() || pool->generation() != newPool.generation) {
+    if (message->type == protocol::MessageType::Goodbye) {
+        const auto& goodbye = std::get<protocol::Goodbye>(message->payload);
+        return Error::make(Errc::Dropped, "the writer dropped us: " +
+                                              protocol::textOf(goodbye.text, sizeof(goodbye.text)));
+    }
+    if (message->type != protocol::MessageType::NewPool) {
+        return Error::make(Errc::BadMessage, "the writer sent an unexpected message");
+    }
+    const auto newPool = std::get<protocol::NewPool>(message->payload);
+    auto mapped = PoolMapping::open(message->fds[0].get(), newPool.poolSize);
+    if (!mapped) {
+        return std::move(mapped).error();
+    }
+    if (mapped->session() != current.pool.session() || mapped->generation() != newPool.generation) {
         return Error::make(Errc::BadPool, "new pool does not belong to this writer");
     }
-    return std::make_shared<const ReaderPool>(ReaderPool{std::move(*pool), current.control});
+    return std::make_shared<const ReaderPool>(ReaderPool{std::move(*mapped), current.control});
+}
+
+WriterInfo writerInfoOf(const ReaderPool& pool) {
+    const layout::PoolDescription& description = pool.pool.description();
+    return WriterInfo{static_cast<pid_t>(description.writerPid),
+                      description.writerSession,
+                      description.generation,
+                      static_cast<WriterPolicy>(description.policy),
+                      description.geometry.slotCount,
+                      pool.control->leaseCount,
+                      0,
+                      0};
 }
 
 Result<ProbeAnswer> probeWriter(const FeedPaths& paths) {

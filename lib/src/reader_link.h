@@ -67,14 +67,20 @@ struct ReaderLink {
                                       std::shared_ptr<std::atomic<std::uint64_t>> revoked,
                                       const ReaderOptions& options);
 
+    /**
+     * What the writer said since: a new pool generation (NewPool, mapped and checked to
+     * be this writer's, BadPool if not), or WouldBlock (nothing), WriterGone (it hung
+     * up), Dropped (its Goodbye's text), BadMessage.
+     */
+    Result<std::shared_ptr<const ReaderPool>> receivePool(const ReaderPool& current) const;
+
     UniqueFd socket;
     std::shared_ptr<ReaderControl> control;
-    std::shared_ptr<const ReaderPool> pool;
+    std::shared_ptr<const ReaderPool> pool;  // the first generation, for the reader to take
 };
 
-/// Maps the pool a NewPool message brought; BadPool unless it is this writer's.
-Result<std::shared_ptr<const ReaderPool>> mapNewPool(protocol::Message& message,
-                                                     const ReaderPool& current);
+/// Who serves \a pool, as the public API tells it (the live counters left at 0).
+WriterInfo writerInfoOf(const ReaderPool& pool);
 
 /// What a probe learns: the Welcome, the pool's header (mapped alone) and the
 /// writer's table of its readers (none from a writer that predates it).

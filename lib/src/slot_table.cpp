@@ -8,10 +8,11 @@
 namespace shmframe {
 
 SlotTable::SlotTable(PoolMapping& pool, WriterPolicy policy)
-    : pool_(pool), policy_(policy), loaned_(pool.slotCount(), 0) {}
+    : pool_(pool), policy_(policy), loaned_(pool.slotCount()) {}
 
 bool SlotTable::reusable(std::uint32_t slot, std::uint64_t latest) const {
-    return !loaned_[slot] && (latest == 0 || slot != layout::latestSlot(latest));
+    return !loaned_[slot].load(std::memory_order_acquire) &&
+           (latest == 0 || slot != layout::latestSlot(latest));
 }
 
 bool SlotTable::leased(const ReaderList& readers, std::uint64_t sequence) {
@@ -72,7 +73,7 @@ SlotTable::Claim SlotTable::claim(const ReaderList& readers) {
                 continue;
             }
         }
-        loaned_[slot] = 1;
+        loaned_[slot].store(true, std::memory_order_relaxed);
         return {Claim::Outcome::Claimed, slot};
     }
     return claim;
@@ -97,7 +98,7 @@ std::optional<SlotTable::Revocation> SlotTable::revokeOldest(const ReaderList& r
     for (const auto& reader : readers) {
         revocation.leases += reader->revokeLease(oldestSequence);
     }
-    loaned_[*oldest] = 1;
+    loaned_[*oldest].store(true, std::memory_order_relaxed);
     return revocation;
 }
 
@@ -133,7 +134,7 @@ std::vector<SlotTable::Laggard> SlotTable::laggards(const ReaderList& readers,
 
 void SlotTable::giveBack(std::uint32_t slot) {
     if (slot < loaned_.size()) {
-        loaned_[slot] = 0;
+        loaned_[slot].store(false, std::memory_order_release);
     }
 }
 

@@ -3,9 +3,10 @@
 // a new loan may take, and what to do when readers keep every slot (revoke a lease
 // under never-block, name the laggards under lossless). Everything here is built on
 // two questions: is this slot reusable (not on loan, not the latest frame), and does
-// a reader lease this sequence.
+// a reader lease this sequence. PoolGeneration owns one per pool.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -18,9 +19,6 @@
 #include "shmframe/writer_policy.h"
 
 namespace shmframe {
-
-/// The connected readers, as the writer keeps them.
-using ReaderList = std::vector<std::unique_ptr<ReaderConnection>>;
 
 class SlotTable final {
   public:
@@ -64,7 +62,9 @@ class SlotTable final {
     std::vector<Laggard> laggards(const ReaderList& readers,
                                   std::chrono::milliseconds timeout) const;
 
-    /// Ends the loan of \a slot (published, or dropped unpublished).
+    /// Ends the loan of \a slot (published, or dropped unpublished). Safe from any
+    /// thread: the rest of the table runs under the writer's lock, but a LoanedFrame
+    /// may be dropped anywhere.
     void giveBack(std::uint32_t slot);
 
   private:
@@ -74,7 +74,7 @@ class SlotTable final {
 
     PoolMapping& pool_;
     WriterPolicy policy_;
-    std::vector<std::uint8_t> loaned_;
+    std::vector<std::atomic<bool>> loaned_;
 };
 
 }  // namespace shmframe

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include <atomic>
 #include <thread>
@@ -457,6 +458,34 @@ TEST_F(Transport, LoanedFramesDroppedUnpublishedGoBackToThePool) {
     auto d = writer.loan();  // all three slots are out on loan
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code, Errc::WouldBlock);
+}
+
+TEST_F(Transport, ALoanedFrameStaysWritableAfterAFormatChangeAndAfterItsWriterIsGone) {
+    WriterOptions options;
+    options.slotCount = 3;
+    std::optional<LoanedFrame> kept;
+    {
+        auto writer = makeWriter("outlives", PixelFormat::GRAY8, options);
+        auto old = writer.loan();
+        ASSERT_TRUE(old);
+        auto nv12 = Format::make(PixelFormat::NV12, 32, 16, {60, 1});
+        ASSERT_TRUE(writer.reconfigure(*nv12));
+        // A loan of the replaced pool is refused, and every slot of the new one is free.
+        auto refused = writer.publish(std::move(*old));
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, Errc::InvalidArgument);
+        auto a = writer.loan();
+        auto b = writer.loan();
+        auto c = writer.loan();
+        ASSERT_TRUE(a && b && c);
+        kept.emplace(std::move(*a));
+    }
+    // The writer is gone; the frame's pool is still mapped and writable.
+    ASSERT_TRUE(kept->valid());
+    fillPattern(kept->bytes(), 7);
+    EXPECT_TRUE(hasPattern(kept->bytes(), 7));
+    EXPECT_EQ(kept->format().pixelFormat, PixelFormat::NV12);
+    kept.reset();
 }
 
 TEST_F(Transport, ProbingAndListingShowTheLiveFeeds) {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // `shmframe publish FEED`: a writer of test patterns, paced at a frame rate.
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,13 +31,6 @@ struct PublishOptions {
     bool linger = false;
     bool quiet = false;
 };
-
-void sleepUntil(std::uint64_t deadlineNs) {
-    timespec deadline{static_cast<time_t>(deadlineNs / 1'000'000'000u),
-                      static_cast<long>(deadlineNs % 1'000'000'000u)};
-    // Returns early with EINTR on SIGINT/SIGTERM, which is what we want.
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr);
-}
 
 // The status line on a terminal: rewritten in place twice a second.
 class StatusLine {
@@ -134,7 +126,7 @@ int runPublish(const PublishOptions& options) {
     if (options.waitReaders > 0) {
         std::cout << "waiting for " << options.waitReaders << " reader(s)" << std::endl;
         while (!stopRequested() && writer->stats().readers < options.waitReaders) {
-            sleepUntil(monotonicNs() + 10'000'000u);
+            sleepUntilNs(monotonicNs() + 10'000'000u);
         }
     }
 
@@ -192,7 +184,7 @@ int runPublish(const PublishOptions& options) {
         nextNs += periodNs;
         const std::uint64_t now = monotonicNs();
         if (nextNs > now) {
-            sleepUntil(nextNs);
+            sleepUntilNs(nextNs);
         } else if (now - nextNs > periodNs) {
             nextNs = now;  // fell behind (a slow machine): do not burst to catch up
         }
@@ -203,7 +195,7 @@ int runPublish(const PublishOptions& options) {
         std::cout << "published " << published << " frames; the last one stays readable until "
                   << "Ctrl-C or SIGTERM" << std::endl;
         while (!stopRequested()) {
-            sleepUntil(monotonicNs() + 200'000'000u);
+            sleepUntilNs(monotonicNs() + 200'000'000u);
         }
     }
     status.finish();

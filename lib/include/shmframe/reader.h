@@ -40,6 +40,8 @@
 
 namespace shmframe {
 
+class FrameCursor;  // the library's own: hands out frames
+
 /// \brief Which frames a reader gets.
 enum class ReadMode : std::uint32_t {
     Latest = 0,      ///< always the newest frame; frames in between are counted as skipped
@@ -153,8 +155,7 @@ class Frame {
     void release() noexcept;
 
   private:
-    friend class Reader;
-    struct Lease;
+    friend class FrameCursor;
     std::shared_ptr<const void> keepAlive_;  // the pool mapping and control block
     std::shared_ptr<std::byte[]> copy_;      // set for private copies
     const Format* format_ = nullptr;

@@ -32,6 +32,7 @@
 #include "shmframe/error.h"
 #include "shmframe/format.h"
 #include "shmframe/frame_meta.h"
+#include "shmframe/loaned_frame.h"
 #include "shmframe/writer_policy.h"
 
 namespace shmframe {
@@ -81,76 +82,6 @@ struct WriterStats {
     std::uint64_t readersConnected = 0;  ///< ever connected
     std::uint64_t readersDropped = 0;    ///< dropped (lossless timeout, protocol errors)
     std::uint32_t generation = 0;
-};
-
-class Writer;
-
-/**
- * \brief A writable slot on loan from the writer. Move-only.
- * Publish it with Writer::publish(std::move(frame), meta); destroying it
- * unpublished returns the slot to the pool.
- */
-class LoanedFrame {
-  public:
-    LoanedFrame() = default;
-    LoanedFrame(LoanedFrame&& other) noexcept;
-    LoanedFrame& operator=(LoanedFrame&& other) noexcept;
-    LoanedFrame(const LoanedFrame&) = delete;
-    LoanedFrame& operator=(const LoanedFrame&) = delete;
-    ~LoanedFrame();
-
-    /// \brief True while it holds a slot.
-    bool valid() const { return data_ != nullptr; }
-    const Format& format() const { return *format_; }
-    /// \brief Bytes of plane \a index (empty span for an index past the format's planes).
-    std::span<std::byte> plane(std::uint32_t index) const;
-    /// \brief The whole frame (all planes and padding).
-    std::span<std::byte> bytes() const { return {data_, size_}; }
-    /// \brief The user metadata area of this slot (WriterOptions::userMetaSize bytes).
-    std::span<std::byte> userMeta() const { return {userMeta_, userMetaSize_}; }
-    /// \brief How many bytes of userMeta() readers see (default 0).
-    void setUserMetaLength(std::uint32_t length);
-    std::uint32_t slotIndex() const { return slot_; }
-
-  private:
-    friend class Writer;
-    friend class RetainedFrame;
-    std::shared_ptr<void> writer_;  // the Writer::Impl the slot goes back to
-    std::shared_ptr<void> pool_;    // keeps this pool generation mapped
-    const Format* format_ = nullptr;
-    std::byte* data_ = nullptr;
-    std::size_t size_ = 0;
-    std::byte* userMeta_ = nullptr;
-    std::uint32_t userMetaSize_ = 0;
-    std::uint32_t userMetaLength_ = 0;
-    std::uint32_t slot_ = 0;
-    std::uint32_t generation_ = 0;
-    void release() noexcept;
-};
-
-/**
- * \brief A frame published with Writer::publishRetained() whose slot stays on loan
- * until it is destroyed. Readers are looking at it, so it offers read-only planes
- * only, and it cannot be published again. Move-only.
- */
-class RetainedFrame {
-  public:
-    RetainedFrame() = default;
-    RetainedFrame(RetainedFrame&&) noexcept = default;
-    RetainedFrame& operator=(RetainedFrame&&) noexcept = default;
-
-    /// \brief True while it holds its slot.
-    bool valid() const { return loan_.valid(); }
-    const Format& format() const { return loan_.format(); }
-    /// \brief Bytes of plane \a index (empty span for an index past the format's planes).
-    std::span<const std::byte> plane(std::uint32_t index) const;
-    /// \brief The whole frame (all planes and padding).
-    std::span<const std::byte> bytes() const { return loan_.bytes(); }
-    std::uint32_t slotIndex() const { return loan_.slotIndex(); }
-
-  private:
-    friend class Writer;
-    LoanedFrame loan_;
 };
 
 /// \brief The writer of one feed. Move-only; destroying it ends the feed cleanly.
@@ -214,12 +145,11 @@ class Writer {
     WriterStats stats() const;
 
   private:
-    friend class LoanedFrame;
     struct Impl;
-    explicit Writer(std::shared_ptr<Impl> impl);
+    explicit Writer(std::unique_ptr<Impl> impl);
     enum class Retention { ReturnSlot, KeepSlot };
     Result<void> publishFrame(LoanedFrame& frame, const FrameMeta& meta, Retention retention);
-    std::shared_ptr<Impl> impl_;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace shmframe

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The reader's one pollable fd (Reader::fd()): an epoll set of everything that can
+// have news for next() (the wake-up pipe, the feed socket, the feed-dir watch, the
+// retry timer) and an eventfd with which the reader makes it readable itself: when it
+// saw news just before an event loop goes to sleep, and for interrupt().
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "shmframe/error.h"
+#include "unique_fd.h"
+
+namespace shmframe {
+
+class EventSet final {
+  public:
+    /// What an fd in the set is.
+    enum class Source { WakePipe = 1, Socket, DirWatch, RetryTimer, Self };
+    /// What wait() found ready.
+    struct Ready {
+        bool wakePipe = false;
+        bool socket = false;
+        bool dirWatch = false;
+        bool retryTimer = false;
+        bool interrupted = false;  ///< interrupt() was called
+    };
+
+    static Result<std::unique_ptr<EventSet>> create();
+
+    EventSet(UniqueFd epoll, UniqueFd self);
+    EventSet(const EventSet&) = delete;  // interrupt() may use it from another thread
+    EventSet& operator=(const EventSet&) = delete;
+
+    int fd() const { return epoll_.get(); }
+    void add(int fd, Source source);
+    void remove(int fd);
+
+    /// Waits up to \a timeoutMs (0: only a look) for fds in the set to be readable.
+    Ready wait(int timeoutMs);
+    /// Makes fd() readable now (a wait() returns at once).
+    void poke();
+    /// Makes a wait() now or the next one report `interrupted`. From any thread.
+    void interrupt();
+
+  private:
+    UniqueFd epoll_;
+    UniqueFd self_;
+    std::atomic<bool> interruptRequested_{false};
+};
+
+}  // namespace shmframe
