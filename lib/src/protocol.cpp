@@ -56,7 +56,10 @@ Result<ReaderTable> readerTableOf(std::span<const std::byte> bytes) {
                                " for its " + std::to_string(head.rowCount) + " rows");
     }
     table.rows.resize(head.rowCount);
-    std::memcpy(table.rows.data(), bytes.data() + sizeof(head), head.rowCount * sizeof(ReaderRow));
+    if (head.rowCount > 0) {  // no rows: data() may be null, which memcpy must not get
+        std::memcpy(table.rows.data(), bytes.data() + sizeof(head),
+                    head.rowCount * sizeof(ReaderRow));
+    }
     for (const ReaderRow& row : table.rows) {
         const std::string which = "ReaderTable row of reader " + std::to_string(row.readerId);
         if (!terminated(row.clientName, sizeof(row.clientName))) {
