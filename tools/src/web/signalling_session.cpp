@@ -64,6 +64,9 @@ void SignallingSession::sendError(const std::string& message) {
 }
 
 void SignallingSession::sendFrames(const std::vector<FrameTiming>& timings) {
+    if (!answered_) {
+        return;
+    }
     const std::uint64_t behind = framesSent_ - framesAcked_;
     if (behind >= kFramesAheadClose) {
         std::cerr << "shmframe web: a page stopped reading its WebSocket; closing it\n";
@@ -86,6 +89,7 @@ void SignallingSession::watch(std::string feed, std::shared_ptr<FeedBroadcaster>
     feed_ = std::move(feed);
     broadcaster_ = std::move(broadcaster);
     framesSent_ = framesAcked_ = 0;
+    answered_ = false;
     std::weak_ptr<SignallingSession> weak = weak_from_this();
     PeerCallbacks callbacks;
     callbacks.offer = [weak](const std::string& sdp) {
@@ -146,6 +150,7 @@ void SignallingSession::cancelAnswerDeadline() {
 
 void SignallingSession::stopWatching() {
     cancelAnswerDeadline();
+    answered_ = false;
     peer_.reset();
     broadcaster_.reset();
     if (!feed_.empty()) {
@@ -174,6 +179,8 @@ void SignallingSession::onMessage(const std::string& text) {
         cancelAnswerDeadline();
         if (auto done = peer_->setAnswer(message["sdp"].get<std::string>()); !done) {
             sendError(done.error().message);
+        } else {
+            answered_ = true;
         }
     } else if (type == "candidate" && message.contains("candidate") &&
                message["candidate"].is_string() && message.contains("sdpMLineIndex") &&

@@ -72,6 +72,10 @@ class SignallingSession : public std::enable_shared_from_this<SignallingSession>
     std::shared_ptr<WebRtcPeer> peer_;
     std::uint64_t framesSent_ = 0;
     std::uint64_t framesAcked_ = 0;
+    /// The page answered the current offer: only then do frame timings (and the count of
+    /// unacknowledged ones) mean anything; a page still negotiating is the answer
+    /// deadline's business, not the read-lag check's.
+    bool answered_ = false;
     bool closed_ = false;
     guint answerDeadline_ = 0;  ///< GLib timeout source id, 0 when none
 };
