@@ -222,6 +222,19 @@ class _Writer:
     @property
     def socket_path(self) -> str: ...
 
+class FeedReader:
+    id: int
+    pid: int
+    uid: int
+    client_name: str
+    mode: str
+    lease_limit: int
+    leases_held: int
+    revoked_leases: int
+    lag: Optional[int]
+    received: Optional[int]
+    drops: Optional[int]
+
 class FeedInfo:
     name: str
     socket_path: str
@@ -236,6 +249,8 @@ class FeedInfo:
     last_publish_ns: int
     end_of_stream: bool
     pool_bytes: int
+    responding: bool
+    reader_table: Optional[List[FeedReader]]
 
 class FeedEvent:
     @property

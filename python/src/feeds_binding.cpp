@@ -19,6 +19,42 @@ namespace py = pybind11;
 namespace shmframe::python {
 
 void bindFeeds(py::module_& module) {
+    // What a reader reports of itself: None for a reader that does not.
+    const auto reported = [](std::uint64_t FeedReader::*field) {
+        return [field](const FeedReader& reader) -> std::optional<std::uint64_t> {
+            if (!reader.reportsProgress) {
+                return std::nullopt;
+            }
+            return reader.*field;
+        };
+    };
+    py::class_<FeedReader>(module, "FeedReader", "One reader of a feed, as its writer sees it.")
+        .def_readonly("id", &FeedReader::id, "The writer's number for it, as in its log.")
+        .def_readonly("pid", &FeedReader::pid)
+        .def_readonly("uid", &FeedReader::uid)
+        .def_readonly("client_name", &FeedReader::clientName,
+                      "What the reader calls itself (printable ASCII; other bytes show as '?').")
+        .def_property_readonly(
+            "mode",
+            [](const FeedReader& reader) {
+                return std::string(reader.sequential ? "sequential" : "latest");
+            },
+            "'sequential' or 'latest'.")
+        .def_readonly("lease_limit", &FeedReader::leaseLimit)
+        .def_readonly("leases_held", &FeedReader::leasesHeld)
+        .def_readonly("revoked_leases", &FeedReader::revokedLeases)
+        .def_property_readonly("lag", reported(&FeedReader::lag),
+                               "Frames published since the last one it took (None if it does "
+                               "not report it; what a reader reports describes only itself).")
+        .def_property_readonly("received", reported(&FeedReader::received),
+                               "Frames it took on this connection (None if not reported).")
+        .def_property_readonly("drops", reported(&FeedReader::drops),
+                               "Frames it never got (None if not reported).")
+        .def("__repr__", [](const FeedReader& reader) {
+            return "<shmframe.FeedReader " + std::to_string(reader.id) + " pid " +
+                   std::to_string(reader.pid) + " '" + reader.clientName + "'>";
+        });
+
     py::class_<FeedInfo>(module, "FeedInfo", "What a probe of a live feed tells.")
         .def_readonly("name", &FeedInfo::name)
         .def_readonly("socket_path", &FeedInfo::socketPath)
@@ -33,6 +69,19 @@ void bindFeeds(py::module_& module) {
         .def_readonly("last_publish_ns", &FeedInfo::lastPublishNs)
         .def_readonly("end_of_stream", &FeedInfo::endOfStream)
         .def_readonly("pool_bytes", &FeedInfo::poolBytes)
+        .def_readonly("responding", &FeedInfo::responding,
+                      "False for a writer that holds its feed but does not answer (stopped or "
+                      "hung): only name, socket_path and writer_pid are known then.")
+        .def_property_readonly(
+            "reader_table",
+            [](const FeedInfo& info) -> std::optional<std::vector<FeedReader>> {
+                if (!info.readerTableKnown) {
+                    return std::nullopt;
+                }
+                return info.readerTable;
+            },
+            "The readers connected now (a list of FeedReader, at most 256; readers counts them "
+            "all), or None when the writer predates reader tables.")
         .def("__repr__", [](const FeedInfo& info) {
             return "<shmframe.FeedInfo " + info.name + ": " + info.format.describe() +
                    ", writer pid " + std::to_string(info.writerPid) + ">";

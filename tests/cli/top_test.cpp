@@ -121,6 +121,43 @@ TEST(CliTop, TopShowsALineForEachReader) {
     EXPECT_NE(row.find("holds 1/"), std::string::npos) << row;
 }
 
+// `info` shows the same reader table as top, as text and in its JSON (so does list).
+TEST(CliTop, InfoListsTheFeedsReaders) {
+    TempFeedDir dir;
+    Child publisher = startPublisher("cam");
+    auto reader = Reader::open("cam", {.clientName = "info-reader"});
+    ASSERT_TRUE(reader);
+    auto frame = reader->next(20s);
+    ASSERT_TRUE(frame) << frame.error().message;
+
+    auto text = runCommand(kCli, {"info", "cam"}, 30s);
+    ASSERT_EQ(text.exitCode, 0) << text.err;
+    EXPECT_NE(text.out.find("info-reader"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("holds 1/"), std::string::npos) << text.out;
+
+    for (const char* command : {"info", "list"}) {
+        std::vector<std::string> args{command};
+        if (args[0] == "info") {
+            args.push_back("cam");
+        }
+        args.push_back("--json");
+        auto result = runCommand(kCli, args, 30s);
+        ASSERT_EQ(result.exitCode, 0) << result.err;
+        json feed = json::parse(result.out);
+        if (feed.is_array()) {
+            ASSERT_EQ(feed.size(), 1u) << result.out;
+            feed = feed[0];
+        }
+        const json& rows = feed["reader_table"];
+        ASSERT_EQ(rows.size(), 1u) << result.out;
+        EXPECT_EQ(rows[0]["name"], "info-reader");
+        EXPECT_EQ(rows[0]["pid"], ::getpid());
+        EXPECT_EQ(rows[0]["uid"], ::getuid());
+        EXPECT_EQ(rows[0]["leases_held"], 1);
+        EXPECT_EQ(rows[0]["received"], 1);
+    }
+}
+
 TEST(CliTop, TopOnceWithoutFeedsSaysSo) {
     TempFeedDir dir;
     auto result = runCommand(kCli, {"top", "--once", "--interval", "0.1"}, 30s);

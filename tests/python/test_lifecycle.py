@@ -257,6 +257,29 @@ def test_list_feeds_probe_and_feed_watch_see_a_writer():
         shmframe.probe("listed")
 
 
+def test_probe_lists_each_reader_with_what_it_reports_of_itself():
+    with shmframe.Writer("table", FMT, slots=6) as writer:
+        with shmframe.Reader("table", client_name="keeps up") as keeps_up, shmframe.Reader(
+            "table", mode="sequential", client_name="behind"
+        ) as behind:
+            for value in range(5):
+                publish(writer, value)
+                keeps_up.next(timeout=5)
+            first = behind.next(timeout=5)
+            del first
+            info = shmframe.probe("table")
+            assert info.responding and info.readers == 2
+            rows = {row.client_name: row for row in info.reader_table}
+            assert set(rows) == {"keeps up", "behind"}
+            assert rows["keeps up"].mode == "latest" and rows["behind"].mode == "sequential"
+            assert rows["keeps up"].received == 5 and rows["keeps up"].lag == 0
+            assert rows["behind"].received == 1 and rows["behind"].lag == 4
+            import os
+
+            assert {row.pid for row in info.reader_table} == {os.getpid()}
+            assert all(row.lease_limit >= 1 for row in info.reader_table)
+
+
 def test_a_loan_dropped_or_left_unpublished_returns_its_slot():
     with shmframe.Writer("loans", FMT, slots=3) as writer:
         for _ in range(10):

@@ -68,6 +68,12 @@ std::string pixelFormatNames();
 
 /// A feed as JSON (the same keys for list and info).
 nlohmann::ordered_json feedToJson(const FeedInfo& feed);
+/// The readers a feed's writer listed (FeedInfo::readerTable), or null when its
+/// writer predates reader tables; what a reader reports of itself is null when it
+/// does not.
+nlohmann::ordered_json readerTableToJson(const FeedInfo& feed);
+/// A line per reader of a feed (indented, for under the feed's own line).
+std::string readerLines(const FeedInfo& feed);
 
 /// Seconds since the feed's last publish, or a negative number if it never published.
 double secondsSinceLastPublish(const FeedInfo& feed);

@@ -136,6 +136,64 @@ double secondsSinceLastPublish(const FeedInfo& feed) {
     return now > feed.lastPublishNs ? double(now - feed.lastPublishNs) / 1e9 : 0.0;
 }
 
+namespace {
+
+// A number the reader reports of itself, or null for a reader that does not.
+nlohmann::ordered_json reported(const FeedReader& reader, std::uint64_t value) {
+    return reader.reportsProgress ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+}
+
+// "-" for what a reader does not report.
+std::string reportedText(const FeedReader& reader, std::uint64_t value) {
+    return reader.reportsProgress ? std::to_string(value) : "-";
+}
+
+}  // namespace
+
+std::string readerLines(const FeedInfo& feed) {
+    std::string text;
+    char line[512];
+    for (const FeedReader& reader : feed.readerTable) {
+        const std::string leases =
+            std::to_string(reader.leasesHeld) + "/" + std::to_string(reader.leaseLimit);
+        std::snprintf(
+            line, sizeof line,
+            "  reader %-6u pid %-8d %-10s lag %-8s drops %-10s "
+            "holds %-5s %s\n",
+            reader.id, static_cast<int>(reader.pid), reader.sequential ? "sequential" : "latest",
+            reportedText(reader, reader.lag).c_str(), reportedText(reader, reader.drops).c_str(),
+            leases.c_str(), reader.clientName.c_str());
+        text += line;
+    }
+    if (feed.readers > feed.readerTable.size() && feed.readerTableKnown) {
+        text += "  (" + std::to_string(feed.readers - feed.readerTable.size()) + " more readers)\n";
+    }
+    return text;
+}
+
+nlohmann::ordered_json readerTableToJson(const FeedInfo& feed) {
+    if (!feed.readerTableKnown) {
+        return nullptr;  // a writer that predates reader tables
+    }
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const FeedReader& reader : feed.readerTable) {
+        rows.push_back({
+            {"id", reader.id},
+            {"pid", reader.pid},
+            {"uid", reader.uid},
+            {"name", reader.clientName},
+            {"mode", reader.sequential ? "sequential" : "latest"},
+            {"lag", reported(reader, reader.lag)},
+            {"drops", reported(reader, reader.drops)},
+            {"received", reported(reader, reader.received)},
+            {"leases_held", reader.leasesHeld},
+            {"lease_limit", reader.leaseLimit},
+            {"revoked_leases", reader.revokedLeases},
+        });
+    }
+    return rows;
+}
+
 nlohmann::ordered_json feedToJson(const FeedInfo& feed) {
     const Format& format = feed.format;
     nlohmann::ordered_json planes = nlohmann::ordered_json::array();
@@ -174,6 +232,7 @@ nlohmann::ordered_json feedToJson(const FeedInfo& feed) {
         {"end_of_stream", feed.endOfStream},
         {"pool_bytes", feed.poolBytes},
         {"responding", feed.responding},
+        {"reader_table", readerTableToJson(feed)},
     };
 }
 

@@ -50,6 +50,7 @@ int runInfo(const InfoOptions& options) {
                     static_cast<unsigned long long>(feed.published), age);
     }
     std::printf("readers     %u\n", feed.readers);
+    std::fputs(readerLines(feed).c_str(), stdout);
     std::printf("state       %s\n", feed.endOfStream ? "end of stream" : "streaming");
     return kExitOk;
 }

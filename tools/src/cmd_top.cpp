@@ -80,36 +80,9 @@ class FeedTable {
     std::map<std::string, Sample> samples_;
 };
 
-// A number the reader reports of itself, or null for a reader that does not.
-nlohmann::ordered_json reported(const FeedReader& reader, std::uint64_t value) {
-    return reader.reportsProgress ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
-}
-
-nlohmann::ordered_json toJson(const FeedReader& reader) {
-    return {
-        {"id", reader.id},
-        {"pid", reader.pid},
-        {"name", reader.clientName},
-        {"mode", reader.sequential ? "sequential" : "latest"},
-        {"lag", reported(reader, reader.lag)},
-        {"drops", reported(reader, reader.drops)},
-        {"received", reported(reader, reader.received)},
-        {"leases_held", reader.leasesHeld},
-        {"lease_limit", reader.leaseLimit},
-        {"revoked_leases", reader.revokedLeases},
-    };
-}
-
 nlohmann::ordered_json toJson(const FeedRow& row) {
     const FeedInfo& feed = row.feed;
     const double age = secondsSinceLastPublish(feed);
-    nlohmann::ordered_json readerTable = nullptr;  // a writer that predates reader tables
-    if (feed.readerTableKnown) {
-        readerTable = nlohmann::ordered_json::array();
-        for (const FeedReader& reader : feed.readerTable) {
-            readerTable.push_back(toJson(reader));
-        }
-    }
     return {
         {"name", feed.name},
         {"format", std::string(toString(feed.format.pixelFormat))},
@@ -123,33 +96,8 @@ nlohmann::ordered_json toJson(const FeedRow& row) {
         {"state", row.state},
         {"seconds_since_publish",
          age < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(age)},
-        {"reader_table", std::move(readerTable)},
+        {"reader_table", readerTableToJson(feed)},
     };
-}
-
-// "-" for what a reader does not report.
-std::string reportedText(const FeedReader& reader, std::uint64_t value) {
-    return reader.reportsProgress ? std::to_string(value) : "-";
-}
-
-// One line under its feed's row for each reader.
-void appendReaders(std::string& text, const FeedInfo& feed) {
-    char line[512];
-    for (const FeedReader& reader : feed.readerTable) {
-        const std::string leases =
-            std::to_string(reader.leasesHeld) + "/" + std::to_string(reader.leaseLimit);
-        std::snprintf(
-            line, sizeof line,
-            "  reader %-6u pid %-8d %-10s lag %-8s drops %-10s "
-            "holds %-5s %s\n",
-            reader.id, static_cast<int>(reader.pid), reader.sequential ? "sequential" : "latest",
-            reportedText(reader, reader.lag).c_str(), reportedText(reader, reader.drops).c_str(),
-            leases.c_str(), reader.clientName.c_str());
-        text += line;
-    }
-    if (feed.readers > feed.readerTable.size() && feed.readerTableKnown) {
-        text += "  (" + std::to_string(feed.readers - feed.readerTable.size()) + " more readers)\n";
-    }
 }
 
 void printTable(const std::vector<FeedRow>& rows, const std::string& directory, bool inPlace) {
@@ -171,7 +119,7 @@ void printTable(const std::vector<FeedRow>& rows, const std::string& directory, 
                       static_cast<unsigned long long>(feed.published),
                       static_cast<int>(feed.writerPid), row.state.c_str());
         text += line;
-        appendReaders(text, feed);
+        text += readerLines(feed);
     }
     if (rows.empty()) {
         text += "(no live feeds)\n";
