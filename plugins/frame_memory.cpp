@@ -2,6 +2,8 @@
 #include "frame_memory.h"
 
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 namespace shmframe::gst {
 
@@ -27,24 +29,42 @@ void destroyFrame(gpointer data) {
 
 /*
  * The GstMemory of a loaned slot. Its allocator answers a copy of the whole slot with a
- * read-only alias when GStreamer asks for one only to make a buffer writable
+ * copy-on-write alias when GStreamer asks for one only to make a buffer writable
  * (gst_buffer_make_writable while the slot is still mapped for writing elsewhere):
  * GstVideoDecoder does that for every frame libav keeps as a reference, since
  * gst-libav keeps those mapped read-write until libav lets go of them. libav never
- * writes a frame again once it has output it, and nobody can write through the alias
- * (whoever maps it for writing gets a real copy), so the slot can be published as it
- * is. Shares and the alias keep the slot's memory (and the loan) alive.
+ * writes a frame again once it has output it, so the slot can be published as it is.
+ * Whoever maps the alias for writing (an in-place filter behind the decoder) gets a
+ * private copy of the slot at that moment instead, and the alias stops being the slot:
+ * the sink then copies what was written into a slot of its own, and the decoder's
+ * reference frame is never written. Shares and the alias keep the slot's memory (and
+ * the loan) alive.
  */
 struct SlotMemory {
     GstMemory memory;
-    std::byte* data = nullptr;     // the first byte of the slot
-    SlotHolder* holder = nullptr;  // the loan, freed with the memory that owns it
-    GstMemory* owner = nullptr;    // a view's reference to that memory (not GstMemory's
-                                   // parent: locking a parent mapped for writing fails)
+    std::byte* data = nullptr;                 // the first byte of the slot (or of privateCopy)
+    SlotHolder* holder = nullptr;              // the loan, freed with the memory that owns it
+    GstMemory* owner = nullptr;                // a view's reference to that memory (not GstMemory's
+                                               // parent: locking a parent mapped for writing fails)
+    bool copyOnWrite = false;                  // the alias slotCopy() makes of a whole slot
+    std::mutex privatizing;                    // two first writes at once make one copy
+    std::unique_ptr<std::byte[]> privateCopy;  // what a write to the alias goes to
 };
 
-gpointer slotMap(GstMemory* memory, gsize, GstMapFlags) {
-    return reinterpret_cast<SlotMemory*>(memory)->data;
+gpointer slotMap(GstMemory* memory, gsize maxsize, GstMapFlags flags) {
+    auto* slot = reinterpret_cast<SlotMemory*>(memory);
+    if (slot->copyOnWrite && (flags & GST_MAP_WRITE) != 0) {
+        std::lock_guard lock(slot->privatizing);
+        if (!slot->privateCopy) {
+            auto copy = std::make_unique_for_overwrite<std::byte[]>(maxsize);
+            std::memcpy(copy.get(), slot->data, maxsize);
+            slot->privateCopy = std::move(copy);
+            slot->data = slot->privateCopy.get();
+            // No longer the slot: the sink must not publish the slot for this memory.
+            gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(memory), slotQuark(), nullptr, nullptr);
+        }
+    }
+    return slot->data;
 }
 
 void slotUnmap(GstMemory*) {}
@@ -62,6 +82,18 @@ GstMemory* slotView(GstMemory* memory, GstMemoryFlags flags, gssize offset, gsiz
 GstMemory* slotShare(GstMemory* memory, gssize offset, gssize size) {
     const gsize length =
         size == -1 ? memory->size - static_cast<gsize>(offset) : static_cast<gsize>(size);
+    auto* source = reinterpret_cast<SlotMemory*>(memory);
+    if (source->copyOnWrite) {
+        // A part of an alias is a read-only view of what the alias shows now (the slot,
+        // or its private copy, which the alias keeps alive).
+        auto* view = new SlotMemory{};
+        view->data = source->data;
+        view->owner = gst_memory_ref(memory);
+        gst_memory_init(GST_MEMORY_CAST(view), GST_MEMORY_FLAG_READONLY, memory->allocator, nullptr,
+                        memory->maxsize, memory->align, memory->offset + static_cast<gsize>(offset),
+                        length);
+        return GST_MEMORY_CAST(view);
+    }
     // A share is read-only like the parent it shares, and carries no slot qdata: a part
     // of a slot is never taken for the slot.
     const auto flags =
@@ -74,7 +106,8 @@ GstMemory* slotCopy(GstMemory* memory, gssize offset, gssize size) {
         size == -1 ? memory->size - static_cast<gsize>(offset) : static_cast<gsize>(size);
     auto* source = reinterpret_cast<SlotMemory*>(memory);
     if (offset == 0 && length == memory->size && !source->owner) {
-        GstMemory* alias = slotView(memory, GST_MEMORY_FLAG_READONLY, 0, length);
+        GstMemory* alias = slotView(memory, static_cast<GstMemoryFlags>(0), 0, length);
+        reinterpret_cast<SlotMemory*>(alias)->copyOnWrite = true;
         gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(alias), slotQuark(), source->holder,
                                   nullptr);
         return alias;

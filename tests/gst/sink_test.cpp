@@ -51,6 +51,40 @@ std::string compareWithReference(const Frame& frame, GstSample* reference) {
     return result;
 }
 
+// Whether two samples of the same caps show the same pixels (each through its own
+// layout: a pool's buffer may be padded where another is not).
+bool sameVisiblePixels(GstSample* a, GstSample* b) {
+    GstVideoInfo infoA, infoB;
+    gst_video_info_from_caps(&infoA, gst_sample_get_caps(a));
+    gst_video_info_from_caps(&infoB, gst_sample_get_caps(b));
+    GstVideoFrame frameA, frameB;
+    if (!gst_video_frame_map(&frameA, &infoA, gst_sample_get_buffer(a), GST_MAP_READ)) {
+        return false;
+    }
+    if (!gst_video_frame_map(&frameB, &infoB, gst_sample_get_buffer(b), GST_MAP_READ)) {
+        gst_video_frame_unmap(&frameA);
+        return false;
+    }
+    bool same = GST_VIDEO_INFO_N_PLANES(&infoA) == GST_VIDEO_INFO_N_PLANES(&infoB);
+    for (guint plane = 0; same && plane < GST_VIDEO_INFO_N_PLANES(&infoA); ++plane) {
+        const auto rowBytes =
+            static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_WIDTH(&frameA, plane) *
+                                     GST_VIDEO_FRAME_COMP_PSTRIDE(&frameA, plane));
+        for (gint row = 0; same && row < GST_VIDEO_FRAME_COMP_HEIGHT(&frameA, plane); ++row) {
+            const auto* rowA =
+                static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&frameA, plane)) +
+                row * GST_VIDEO_FRAME_PLANE_STRIDE(&frameA, plane);
+            const auto* rowB =
+                static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&frameB, plane)) +
+                row * GST_VIDEO_FRAME_PLANE_STRIDE(&frameB, plane);
+            same = std::memcmp(rowA, rowB, rowBytes) == 0;
+        }
+    }
+    gst_video_frame_unmap(&frameB);
+    gst_video_frame_unmap(&frameA);
+    return same;
+}
+
 // Prerolls \a pipeline (the sink creates the feed on its first caps but publishes
 // nothing yet) and connects \a reader, so the reader sees the first frame too.
 void connectBeforeFirstFrame(Pipeline& pipeline, Reader& reader) {
@@ -83,6 +117,102 @@ TEST(ShmFrameSink, VideotestsrcFramesArePublishedWithoutCopyingAPixel) {
     EXPECT_EQ(statOf(sink, "published"), 30u);
     EXPECT_EQ(statOf(sink, "copied"), 0u);
     EXPECT_EQ(statOf(sink, "drops"), 0u);
+}
+
+// An in-place transform behind a tee: the tee hands the same buffer (from the sink's
+// pool) to two branches, so videobalance must make it writable before it changes the
+// pixels. Whatever the slot allocator answers to that copy, readers see the transformed
+// frame, pixel-exact, and the other branch's frame is left alone.
+TEST(ShmFrameSink, AnInPlaceTransformBehindATeePublishesItsOwnPixels) {
+    test::TempFeedDir dir;
+    const std::string source = "videotestsrc pattern=ball num-buffers=12 ! " +
+                               videoCaps("NV12", 64, 48) + " ! tee name=t ! queue ! ";
+    const std::string transform = "videobalance saturation=0.2 hue=0.3 brightness=0.1";
+    std::vector<GstSample*> reference =
+        collectSamples("videotestsrc pattern=ball num-buffers=12 ! " + videoCaps("NV12", 64, 48) +
+                           " ! " + transform + " ! appsink name=out sync=false",
+                       12);
+    ASSERT_EQ(reference.size(), 12u);
+    ReaderOptions options;
+    options.mode = ReadMode::Sequential;
+    options.waitForWriter = true;
+    auto reader = Reader::open("inplace", options);
+    ASSERT_TRUE(reader) << reader.error().message;
+    // The other branch holds its buffers (appsink keeps them all), so the tee's buffer
+    // is shared for as long as the transform runs.
+    Pipeline pipeline(source + transform +
+                      " ! shmframesink name=sink feed=inplace policy=lossless sync=false "
+                      "t. ! queue ! appsink name=other sync=false max-buffers=0");
+    connectBeforeFirstFrame(pipeline, *reader);
+    for (std::size_t k = 0; k < reference.size(); ++k) {
+        auto frame = reader->next(20s);
+        ASSERT_TRUE(frame) << "frame " << k << ": " << frame.error().message;
+        EXPECT_EQ(compareWithReference(*frame, reference[k]), "") << "frame " << k;
+    }
+    auto end = reader->next(20s);
+    ASSERT_FALSE(end);
+    EXPECT_EQ(end.error().code, Errc::EndOfStream) << end.error().message;
+    EXPECT_EQ(statOf(pipeline.element("sink"), "published"), 12u);
+    // The tee does not offer the sink's pool upstream (two branches): every frame is
+    // copied into a slot, and counted.
+    EXPECT_EQ(statOf(pipeline.element("sink"), "copied"), 12u);
+    // The untransformed branch still has the original colours: the transform did not
+    // write through the shared slot.
+    std::vector<GstSample*> original =
+        collectSamples("videotestsrc pattern=ball num-buffers=12 ! " + videoCaps("NV12", 64, 48) +
+                           " ! appsink name=out sync=false",
+                       12);
+    ASSERT_EQ(original.size(), 12u);
+    for (std::size_t k = 0; k < original.size(); ++k) {
+        GstSample* kept = gst_app_sink_pull_sample(GST_APP_SINK(pipeline.element("other")));
+        ASSERT_NE(kept, nullptr) << "frame " << k;
+        EXPECT_TRUE(sameVisiblePixels(original[k], kept))
+            << "the tee's other branch saw the transformed pixels in frame " << k;
+        gst_sample_unref(kept);
+        gst_sample_unref(original[k]);
+    }
+    for (GstSample* sample : reference) {
+        gst_sample_unref(sample);
+    }
+}
+
+// An in-place transform behind a decoder: the decoder decodes into the sink's slots and
+// keeps reference frames, so videobalance gets a buffer it must make writable. The slot
+// allocator answers that copy with a read-only alias; the transform's writes must still
+// land in a real copy, never in the decoder's reference frame: every later frame
+// decodes, and is transformed, exactly as without shmframe.
+TEST(ShmFrameSink, AnInPlaceTransformBehindADecoderLeavesItsReferenceFramesAlone) {
+    test::TempFeedDir dir;
+    const std::string decoded = "videotestsrc pattern=ball num-buffers=20 ! " +
+                                videoCaps("I420", 320, 240) +
+                                " ! x264enc threads=1 key-int-max=30 speed-preset=ultrafast "
+                                "! h264parse ! avdec_h264 max-threads=1 ! "
+                                "videobalance saturation=0.2 hue=0.3 brightness=0.1";
+    std::vector<GstSample*> reference =
+        collectSamples(decoded + " ! appsink name=out sync=false", 20);
+    ASSERT_EQ(reference.size(), 20u);
+    ReaderOptions options;
+    options.mode = ReadMode::Sequential;
+    options.waitForWriter = true;
+    auto reader = Reader::open("decoded", options);
+    ASSERT_TRUE(reader) << reader.error().message;
+    Pipeline pipeline(decoded +
+                      " ! shmframesink name=sink feed=decoded policy=lossless sync=false");
+    connectBeforeFirstFrame(pipeline, *reader);
+    for (std::size_t k = 0; k < reference.size(); ++k) {
+        auto frame = reader->next(20s);
+        ASSERT_TRUE(frame) << "frame " << k << ": " << frame.error().message;
+        EXPECT_EQ(compareWithReference(*frame, reference[k]), "") << "frame " << k;
+    }
+    auto end = reader->next(20s);
+    ASSERT_FALSE(end);
+    EXPECT_EQ(end.error().code, Errc::EndOfStream) << end.error().message;
+    EXPECT_EQ(statOf(pipeline.element("sink"), "published"), 20u);
+    // Every frame the filter wrote is a copy (the decoder still held it), counted.
+    EXPECT_GT(statOf(pipeline.element("sink"), "copied"), 0u);
+    for (GstSample* sample : reference) {
+        gst_sample_unref(sample);
+    }
 }
 
 class SinkToReader : public ::testing::TestWithParam<PixelFormat> {};
