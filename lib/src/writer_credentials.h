@@ -14,7 +14,9 @@ namespace shmframe {
 
 /**
  * Checks the writer behind the connected socket \a fd: its uid must be ours, root's,
- * one of options.trustedWriterUids, or anything with options.acceptAnyWriter.
+ * one of options.trustedWriterUids, or anything with options.acceptAnyWriter; or one
+ * that $SHMFRAME_TRUSTED_WRITERS lists (comma-separated uids, or "any"), so that every
+ * front end (CLI, viewer, shmframesrc, Python) can read a deliberately shared feed.
  * PermissionDenied otherwise, naming the writer's uid and pid and \a dir (where the
  * socket was found).
  */

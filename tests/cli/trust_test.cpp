@@ -335,6 +335,29 @@ TEST_F(OtherUser, AWriterOfAnotherUidIsRefusedUnlessTrusted) {
     auto trusted = Reader::open("cam0", trusting);
     ASSERT_TRUE(trusted) << trusted.error().message;
     EXPECT_TRUE(trusted->next(30s));
+
+    // The environment trusts it for programs that have no option for it: the CLI here
+    // (the viewer, shmframesrc and Python read the same variable in the library).
+    const std::string nobody = std::to_string(kNobody);
+    for (const std::string& list : std::vector<std::string>{nobody, "4242," + nobody, "any"}) {
+        ScopedEnv trust("SHMFRAME_TRUSTED_WRITERS", list);
+        auto trustedInfo = cli({"info", "cam0"});
+        EXPECT_EQ(trustedInfo.exitCode, 0) << list << ": " << trustedInfo.err;
+        EXPECT_TRUE(probeFeed("cam0")) << list;
+    }
+    // Garbage trusts nobody, and the refusal says why the variable did not count.
+    for (const std::string& bad :
+         std::vector<std::string>{nobody + ",", "-1", nobody + " ", "1,,2", "4294967295",
+                                  "99999999999", "ANY", "4242"}) {
+        ScopedEnv trust("SHMFRAME_TRUSTED_WRITERS", bad);
+        auto refused = cli({"info", "cam0"});
+        EXPECT_EQ(refused.exitCode, 1) << bad;
+        EXPECT_TRUE(contains(refused.err, "SHMFRAME_TRUSTED_WRITERS"))
+            << bad << ": " << refused.err;
+        auto probedBad = probeFeed("cam0");
+        ASSERT_FALSE(probedBad) << bad;
+        EXPECT_EQ(probedBad.error().code, Errc::PermissionDenied) << bad;
+    }
 }
 
 // --- A stopped writer is visible --------------------------------------------------------

@@ -79,7 +79,8 @@ struct ReaderOptions {
      * Writers we accept besides our own uid and root. The kernel tells who made the
      * socket we connect to (SO_PEERCRED); by default a writer of another uid is
      * refused (PermissionDenied naming its uid), so that nobody can publish a feed in
-     * our name. List the uids of deliberately shared feeds here.
+     * our name. List the uids of deliberately shared feeds here (or, for programs
+     * that do not set this, in $SHMFRAME_TRUSTED_WRITERS: "1001,1002", or "any").
      */
     std::vector<uid_t> trustedWriterUids{};
     /// Accept a writer of any uid (only for a feed dir you trust to be yours alone).
