@@ -44,35 +44,54 @@ void WaitPacer::reset() {
     *this = WaitPacer{};
 }
 
-void WaitPacer::addInterval(std::uint64_t intervalNs) {
-    intervals_[nextInterval_] = intervalNs;
-    nextInterval_ = (nextInterval_ + 1) % kHistory;
-    intervalCount_ = std::min(intervalCount_ + 1, kHistory);
+void WaitPacer::History::add(std::uint64_t value) {
+    values[next] = value;
+    next = (next + 1) % kHistory;
+    count = std::min(count + 1, kHistory);
+}
+
+std::uint64_t WaitPacer::History::median() const {
+    std::array<std::uint64_t, kHistory> sorted = values;
+    const auto used = sorted.begin() + static_cast<std::ptrdiff_t>(count);
+    std::sort(sorted.begin(), used);
+    return count ? sorted[count / 2] : 0;
+}
+
+std::uint64_t WaitPacer::History::high() const {
+    std::array<std::uint64_t, kHistory> sorted = values;
+    const auto used = sorted.begin() + static_cast<std::ptrdiff_t>(count);
+    std::sort(sorted.begin(), used);
+    return count ? sorted[count - 1 - count / 8] : 0;
 }
 
 void WaitPacer::frameDelivered(std::uint64_t sequence, std::uint64_t publishTimeNs,
                                Fraction frameRate, std::uint64_t nowNs) {
+    // The writer's stamp tells when the frame came (we may have seen it late), as long
+    // as it is not in our future nor older than any period we accept.
+    const std::uint64_t stamp =
+        publishTimeNs <= nowNs && nowNs - publishTimeNs <= kMaxPeriodNs ? publishTimeNs : nowNs;
     const std::uint64_t nominal = nominalPeriod(frameRate);
     if (nominal != nominalPeriodNs_ || sequence <= lastSequence_) {
         // Another rate, or another writer (sequences restart): what we measured is of
         // no use any more.
         nominalPeriodNs_ = nominal;
-        intervalCount_ = 0;
-        nextInterval_ = 0;
-    } else if (lastSequence_ != 0 && sequence - lastSequence_ <= kMaxSequenceGap &&
-               publishTimeNs > lastPublishNs_) {
-        const std::uint64_t interval =
-            (publishTimeNs - lastPublishNs_) / (sequence - lastSequence_);
-        if (interval >= kMinPeriodNs && interval <= kMaxPeriodNs) {
-            addInterval(interval);
+        intervals_ = History{};
+        lateness_ = History{};
+        scheduleNs_ = stamp;
+    } else if (lastSequence_ != 0 && sequence - lastSequence_ <= kMaxSequenceGap) {
+        const std::uint64_t gap = sequence - lastSequence_;
+        if (publishTimeNs > lastPublishNs_) {
+            const std::uint64_t interval = (publishTimeNs - lastPublishNs_) / gap;
+            if (interval >= kMinPeriodNs && interval <= kMaxPeriodNs) {
+                intervals_.add(interval);
+            }
         }
+        track(gap, stamp);
+    } else {
+        scheduleNs_ = stamp;
     }
     lastSequence_ = sequence;
     lastPublishNs_ = publishTimeNs;
-    // The writer's stamp is the better anchor (we may have seen the frame late), as
-    // long as it is not in our future nor older than any period we accept.
-    anchorNs_ =
-        publishTimeNs <= nowNs && nowNs - publishTimeNs <= kMaxPeriodNs ? publishTimeNs : nowNs;
 
     if (spinning_) {
         spinning_ = false;
@@ -89,24 +108,39 @@ void WaitPacer::frameDelivered(std::uint64_t sequence, std::uint64_t publishTime
     update();
 }
 
+// Where the writer's schedule stands after a frame stamped \a stampNs, \a sequenceGap
+// frames after the last one.
+void WaitPacer::track(std::uint64_t sequenceGap, std::uint64_t stampNs) {
+    const std::uint64_t predicted = scheduleNs_ + sequenceGap * periodNs_;
+    if (periodNs_ != 0 && stampNs >= predicted && stampNs - predicted <= periodNs_ / 4) {
+        const std::uint64_t late = stampNs - predicted;
+        lateness_.add(late);
+        // An eighth of the lateness moves the schedule: it follows a writer whose
+        // period is a little longer than ours, without taking one late frame for it.
+        scheduleNs_ = predicted + late / 8;
+    } else {
+        // Earlier than the schedule we had (it was late), or out of step: from here.
+        scheduleNs_ = stampNs;
+    }
+}
+
 void WaitPacer::update() {
-    if (intervalCount_ >= kMinIntervals) {
-        std::array<std::uint64_t, kHistory> sorted{};
-        const auto used = sorted.begin() + static_cast<std::ptrdiff_t>(intervalCount_);
-        std::copy_n(intervals_.begin(), intervalCount_, sorted.begin());
-        std::sort(sorted.begin(), used);
-        periodNs_ = sorted[intervalCount_ / 2];
-        for (std::size_t i = 0; i < intervalCount_; ++i) {
-            sorted[i] = distance(intervals_[i], periodNs_);
+    const std::uint64_t previousPeriod = periodNs_;
+    if (intervals_.count >= kMinIntervals) {
+        periodNs_ = intervals_.median();
+        History deviations;
+        for (std::size_t i = 0; i < intervals_.count; ++i) {
+            deviations.add(distance(intervals_.values[i], periodNs_));
         }
-        std::sort(sorted.begin(), used);
-        // A high percentile, not the maximum: one late frame (the writer preempted)
-        // should not widen every window after it.
-        jitterNs_ = sorted[intervalCount_ - 1 - intervalCount_ / 8];
+        jitterNs_ = deviations.high();
     } else {
         periodNs_ = nominalPeriodNs_;
         jitterNs_ = 0;
     }
+    if (distance(periodNs_, previousPeriod) > previousPeriod / 16) {
+        lateness_ = History{};  // late by the old period's reckoning: says nothing now
+    }
+    latenessNs_ = lateness_.count >= kMinIntervals ? lateness_.high() : 2 * jitterNs_;
     if (periodNs_ == 0) {
         state_ = State::Learning;
     } else if (jitterNs_ > periodNs_ / 8) {
@@ -134,15 +168,15 @@ WaitPacer::Advice WaitPacer::advise(std::uint64_t nowNs, std::uint64_t deadlineN
     if (state_ != State::Pacing) {
         return block;
     }
-    // Both sides of the expected time grow with the spread of the intervals; the lead
-    // also covers how late a nap ends. All of it stays within the budget.
+    // The window after the expected time covers how late frames came recently; the
+    // lead before it, how late a nap ends. All of it stays within the budget.
     const std::uint64_t budget = std::min(periodNs_ / 4, kMaxSpinNs);
-    const std::uint64_t window = kMinWindowNs + 3 * jitterNs_;
+    const std::uint64_t window = kMinWindowNs + latenessNs_;
     if (window > budget / 2) {
-        return block;  // too irregular to catch the frame in a spin we can afford
+        return block;  // too late too often to catch the frame in a spin we can afford
     }
-    const std::uint64_t lead = std::min(kMinLeadNs + oversleepNs_ + 2 * jitterNs_, budget - window);
-    const std::uint64_t expected = anchorNs_ + periodNs_;
+    const std::uint64_t lead = std::min(kMinLeadNs + oversleepNs_, budget - window);
+    const std::uint64_t expected = scheduleNs_ + periodNs_;
     const std::uint64_t spinStart = expected > lead ? expected - lead : 0;
     const std::uint64_t spinEnd = expected + window;
     if (nowNs >= spinEnd) {
@@ -164,8 +198,8 @@ WaitPacer::Advice WaitPacer::advise(std::uint64_t nowNs, std::uint64_t deadlineN
 void WaitPacer::napEnded(std::uint64_t untilNs, std::uint64_t nowNs) {
     const std::uint64_t late = std::min(nowNs > untilNs ? nowNs - untilNs : 0, kMaxOversleepNs);
     // A decaying maximum: one slow wake widens the lead at once, and it shrinks back
-    // by an eighth with each nap after.
-    oversleepNs_ = std::max(late, oversleepNs_ - oversleepNs_ / 8);
+    // by a quarter with each nap after.
+    oversleepNs_ = std::max(late, oversleepNs_ - oversleepNs_ / 4);
 }
 
 bool waitReadableUntil(int fd, std::uint64_t untilNs) {

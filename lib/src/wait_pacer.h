@@ -3,8 +3,11 @@
 // before it to stop sleeping, and how long to spin for it before sleeping again.
 //
 // The period is the format's frame rate until the reader has seen a few frames, then
-// the median of the intervals between their publish times; the spin window follows
-// the spread of those intervals and how late a timed sleep wakes us. Everything it
+// the median of the intervals between their publish times. The next frame is expected
+// one period after the writer's schedule, tracked as the earliest its frames came (a
+// writer that sleeps to its schedule is late by its wake-up, never early); the spin
+// window covers how late its frames came recently, and starts earlier by how late a
+// timed sleep wakes us. Everything it
 // learns comes from shared memory, so every number is clamped: it never advises a
 // sleep past the caller's deadline, never a spin longer than a quarter of the period
 // (and 2 ms), and after spin windows that end without a frame, or on a feed whose
@@ -79,24 +82,36 @@ class WaitPacer final {
     std::uint64_t periodNs() const { return periodNs_; }
     /// How far intervals stray from the period (a high percentile), ns.
     std::uint64_t jitterNs() const { return jitterNs_; }
+    /// How late after the tracked schedule frames come (a high percentile), ns.
+    std::uint64_t latenessNs() const { return latenessNs_; }
 
   private:
-    void addInterval(std::uint64_t intervalNs);
+    void track(std::uint64_t sequenceGap, std::uint64_t stampNs);
     void update();
 
     // What the frames told us.
     std::uint64_t nominalPeriodNs_ = 0;  // from the format's frame rate, 0 if none or absurd
     std::uint64_t lastSequence_ = 0;
     std::uint64_t lastPublishNs_ = 0;  // the writer's stamp of the last frame (untrusted)
-    std::uint64_t anchorNs_ = 0;       // when the last frame was published, as far as we trust it
-    std::array<std::uint64_t, kHistory> intervals_{};
-    std::size_t intervalCount_ = 0;
-    std::size_t nextInterval_ = 0;
+    std::uint64_t scheduleNs_ = 0;     // when the last frame was due by the writer's schedule
+    // Recent intervals between frames, and how late frames came after the schedule.
+    struct History {
+        std::array<std::uint64_t, kHistory> values{};
+        std::size_t count = 0;
+        std::size_t next = 0;
+        void add(std::uint64_t value);
+        /// A high percentile: the largest but one of 8 (one outlier left out).
+        std::uint64_t high() const;
+        std::uint64_t median() const;
+    };
+    History intervals_;
+    History lateness_;
 
     // What we derived.
     State state_ = State::Learning;
     std::uint64_t periodNs_ = 0;
     std::uint64_t jitterNs_ = 0;
+    std::uint64_t latenessNs_ = 0;
     std::uint64_t oversleepNs_ = 50'000;  // a decaying maximum of how late naps end
 
     // Spinning and backing off.
