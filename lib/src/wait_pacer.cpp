@@ -169,13 +169,16 @@ WaitPacer::Advice WaitPacer::advise(std::uint64_t nowNs, std::uint64_t deadlineN
         return block;
     }
     // The window after the expected time covers how late frames came recently; the
-    // lead before it, how late a nap ends. All of it stays within the budget.
+    // lead before it, as early as they may come plus how late a nap ends. All of it
+    // stays within the budget.
     const std::uint64_t budget = std::min(periodNs_ / 4, kMaxSpinNs);
     const std::uint64_t window = kMinWindowNs + latenessNs_;
     if (window > budget / 2) {
         return block;  // too late too often to catch the frame in a spin we can afford
     }
-    const std::uint64_t lead = std::min(kMinLeadNs + oversleepNs_, budget - window);
+    // Frames come early by about as much as they come late (the schedule is anchored
+    // on stamps that carry the writer's own wake-up), and a nap ends late.
+    const std::uint64_t lead = std::min(kMinLeadNs + oversleepNs_ + latenessNs_, budget - window);
     const std::uint64_t expected = scheduleNs_ + periodNs_;
     const std::uint64_t spinStart = expected > lead ? expected - lead : 0;
     const std::uint64_t spinEnd = expected + window;

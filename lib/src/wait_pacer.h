@@ -6,8 +6,8 @@
 // the median of the intervals between their publish times. The next frame is expected
 // one period after the writer's schedule, tracked as the earliest its frames came (a
 // writer that sleeps to its schedule is late by its wake-up, never early); the spin
-// window covers how late its frames came recently, and starts earlier by how late a
-// timed sleep wakes us. Everything it
+// window covers how late its frames came recently, and starts as much earlier, and
+// earlier again by how late a timed sleep wakes us. Everything it
 // learns comes from shared memory, so every number is clamped: it never advises a
 // sleep past the caller's deadline, never a spin longer than a quarter of the period
 // (and 2 ms), and after spin windows that end without a frame, or on a feed whose
