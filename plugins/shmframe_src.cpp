@@ -32,6 +32,7 @@ using shmframe::Errc;
 using shmframe::Format;
 using shmframe::Reader;
 using shmframe::ReadMode;
+using shmframe::WaitMode;
 
 enum class TimestampMode : gint {
     PublishTime = 0,  ///< running time of the moment the writer published the frame
@@ -50,6 +51,7 @@ constexpr guint kMaxLeases = 16;
 struct Settings {
     std::string feed;
     ReadMode mode = ReadMode::Latest;
+    WaitMode wait = WaitMode::Block;
     bool reconnect = true;
     guint64 timeoutNs = 0;  // 0: wait forever for a writer
     TimestampMode timestampMode = TimestampMode::PublishTime;
@@ -106,6 +108,7 @@ enum {
     PROP_TIMEOUT,
     PROP_TIMESTAMP_MODE,
     PROP_LEASES,
+    PROP_WAIT,
     PROP_STATS,
 };
 
@@ -120,6 +123,24 @@ GType modeGetType() {
             {0, nullptr, nullptr},
         };
         g_once_init_leave(&type, g_enum_register_static("GstShmFrameSrcMode", values));
+    }
+    return type;
+}
+
+GType waitGetType() {
+    static GType type = 0;
+    if (g_once_init_enter(&type)) {
+        static const GEnumValue values[] = {
+            {static_cast<gint>(WaitMode::Block), "Sleep until the writer wakes us", "block"},
+            {static_cast<gint>(WaitMode::Spin),
+             "Busy-poll the feed: the lowest latency, one core busy", "spin"},
+            {static_cast<gint>(WaitMode::Paced),
+             "Sleep until the next frame is nearly due (frame rate or recent publish times), "
+             "spin briefly for it; block when it is late or the feed is irregular",
+             "paced"},
+            {0, nullptr, nullptr},
+        };
+        g_once_init_leave(&type, g_enum_register_static("GstShmFrameSrcWait", values));
     }
     return type;
 }
@@ -205,7 +226,8 @@ GstStructure* buildStats(GstShmFrameSrc* self) {
         "reconnects", G_TYPE_UINT64, stats.reconnects, "writer-gone", G_TYPE_UINT64,
         stats.writerGone, "format-changes", G_TYPE_UINT64, stats.formatChanges, "end-of-streams",
         G_TYPE_UINT64, stats.endOfStreams, "state", G_TYPE_STRING, readerState.c_str(),
-        "writer-pid", G_TYPE_INT, writerPid, nullptr);
+        "writer-pid", G_TYPE_INT, writerPid, "paced-hits", G_TYPE_UINT64, stats.pacedHits,
+        "paced-misses", G_TYPE_UINT64, stats.pacedMisses, nullptr);
 }
 
 void setProperty(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
@@ -232,6 +254,9 @@ void setProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
             break;
         case PROP_LEASES:
             s.leases = g_value_get_uint(value);
+            break;
+        case PROP_WAIT:
+            s.wait = static_cast<WaitMode>(g_value_get_enum(value));
             break;
         default:
             G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
@@ -265,6 +290,9 @@ void getProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
         case PROP_LEASES:
             g_value_set_uint(value, s.leases);
             break;
+        case PROP_WAIT:
+            g_value_set_enum(value, static_cast<gint>(s.wait));
+            break;
         default:
             G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
@@ -295,6 +323,7 @@ gboolean srcStart(GstBaseSrc* base) {
     }
     shmframe::ReaderOptions options;
     options.mode = settings.mode;
+    options.wait = settings.wait;
     options.waitForWriter = true;  // `timeout` bounds the wait instead
     options.reconnect = settings.reconnect;
     // Downstream queues and sinks hold buffers, each a lease: ask for room for them.
@@ -831,6 +860,13 @@ static void gst_shm_frame_src_class_init(GstShmFrameSrcClass* klass) {
                           "the writer grants at most its slots - 2. 0: as many as it can spare",
                           0, kMaxLeases, 0, flags));
     g_object_class_install_property(
+        objectClass, PROP_WAIT,
+        g_param_spec_enum("wait", "Wait",
+                          "How create() waits for the next frame: block (no CPU while "
+                          "waiting), spin (lowest latency, one core busy), paced (spin's "
+                          "latency for frames that come on time, at a small part of its CPU)",
+                          waitGetType(), static_cast<gint>(WaitMode::Block), flags));
+    g_object_class_install_property(
         objectClass, PROP_STATS,
         g_param_spec_boxed("stats", "Statistics",
                            "Counters: received, skipped (latest mode), gaps (sequential mode), "
@@ -838,7 +874,8 @@ static void gst_shm_frame_src_class_init(GstShmFrameSrcClass* klass) {
                            "granted), leases (granted by the writer), layout-copies (frames copied "
                            "because downstream ignores "
                            "GstVideoMeta), revoked, reconnects, writer-gone, format-changes, "
-                           "end-of-streams; state and writer-pid",
+                           "end-of-streams, paced-hits and paced-misses (wait=paced); state and "
+                           "writer-pid",
                            GST_TYPE_STRUCTURE,
                            static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
@@ -850,6 +887,7 @@ static void gst_shm_frame_src_class_init(GstShmFrameSrcClass* klass) {
     gst_element_class_add_static_pad_template(elementClass, &srcTemplate);
     gst_type_mark_as_plugin_api(modeGetType(), static_cast<GstPluginAPIFlags>(0));
     gst_type_mark_as_plugin_api(timestampModeGetType(), static_cast<GstPluginAPIFlags>(0));
+    gst_type_mark_as_plugin_api(waitGetType(), static_cast<GstPluginAPIFlags>(0));
 
     baseSrcClass->start = srcStart;
     baseSrcClass->stop = srcStop;

@@ -16,6 +16,7 @@
 #include "reader_link.h"
 #include "reconnect_watch.h"
 #include "shmframe/log.h"
+#include "wait_pacer.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -56,6 +57,7 @@ struct Reader::Impl {
     std::unique_ptr<EventSet> events;  // fd()
     ReconnectWatch reconnect;
     FrameCursor cursor;
+    WaitPacer pacer;  // WaitMode::Paced only
 
     std::optional<ReaderLink> link;  // while a writer serves us
     bool everConnected = false;
@@ -75,6 +77,7 @@ struct Reader::Impl {
     Result<Frame> deliver();
     Result<Frame> handleEvents(const EventSet::Ready& ready, bool retired);
     Result<Frame> handleSocket();
+    Result<Frame> nap(std::uint64_t untilNs);
 };
 
 Result<void> Reader::Impl::connect() {
@@ -186,6 +189,10 @@ Result<Frame> Reader::Impl::deliver() {
     auto delivered = cursor.deliver();
     if (delivered) {
         state = ReaderState::Connected;
+        if (options.wait == WaitMode::Paced) {
+            pacer.frameDelivered(delivered->meta().sequence, delivered->meta().publishTimeNs,
+                                 delivered->format().frameRate, monotonicNs());
+        }
     } else if (delivered.error().code == Errc::EndOfStream) {
         state = ReaderState::EndOfStream;
     } else if (delivered.error().code != Errc::WouldBlock) {
@@ -218,6 +225,24 @@ Result<Frame> Reader::Impl::handleEvents(const EventSet::Ready& ready, bool reti
             return step(Events::Skip);
         }
     }
+    return Error::make(Errc::WouldBlock, "no new frame");
+}
+
+// Paced mode: sleeps until \a untilNs, when the next frame is nearly due, unless the
+// writer wakes us first for a frame (or the socket, or interrupt()).
+Result<Frame> Reader::Impl::nap(std::uint64_t untilNs) {
+    auto& wantWake = link->control->block->wantWake;
+    wantWake.store(1, std::memory_order_seq_cst);
+    if (cursor.hasNews()) {
+        wantWake.store(0, std::memory_order_relaxed);
+        return Error::make(Errc::WouldBlock, "no new frame");
+    }
+    if (waitReadableUntil(events->fd(), untilNs)) {
+        return handleEvents(events->wait(0), false);
+    }
+    // We spin next: a wake-up would only cost the writer a write.
+    wantWake.store(0, std::memory_order_relaxed);
+    pacer.napEnded(untilNs, monotonicNs());
     return Error::make(Errc::WouldBlock, "no new frame");
 }
 
@@ -262,6 +287,8 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
     const std::uint64_t deadline =
         timeout.count() <= 0 ? start : start + static_cast<std::uint64_t>(timeout.count());
     const bool spin = impl.options.wait == WaitMode::Spin;
+    const bool paced = impl.options.wait == WaitMode::Paced;
+    bool pacedSpin = false;  // paced mode, in a spin window
     std::uint64_t lastEventCheck = start;
     int busyRetries = 0;
     // A blocking call needs no look at the events first: epoll_wait below returns at
@@ -270,7 +297,7 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
     bool checkEvents = timeout.count() <= 0;
     for (;;) {
         const std::uint64_t now = monotonicNs();
-        if (spin && now - lastEventCheck >= kSpinEventCheckNs) {
+        if ((spin || pacedSpin) && now - lastEventCheck >= kSpinEventCheckNs) {
             checkEvents = true;
         }
         if (checkEvents) {
@@ -297,6 +324,24 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
         if (spin && impl.cursor.started()) {
             SHMFRAME_CPU_RELAX();
             continue;
+        }
+        if (paced && impl.cursor.started()) {
+            // The pacer's hook (wait_pacer.h): nap until the frame is nearly due, then
+            // spin for it; its Block advice, and news that step() could not take,
+            // fall through to the sleep below.
+            const WaitPacer::Advice advice = impl.pacer.advise(now, deadline);
+            pacedSpin = advice.action == WaitPacer::Action::Spin;
+            if (pacedSpin) {
+                SHMFRAME_CPU_RELAX();
+                continue;
+            }
+            if (advice.action == WaitPacer::Action::Nap && !impl.cursor.hasNews()) {
+                auto napped = impl.nap(advice.untilNs);
+                if (napped || napped.error().code != Errc::WouldBlock) {
+                    return napped;
+                }
+                continue;
+            }
         }
         // Sleep: ask the writer to wake us, then look once more before sleeping. A
         // writer whose header keeps promising news that step() cannot take does not
@@ -347,6 +392,8 @@ std::optional<Format> Reader::format() const {
 
 ReaderStats Reader::stats() const {
     ReaderStats stats = impl_->cursor.stats();
+    stats.pacedHits = impl_->pacer.counters().hits;
+    stats.pacedMisses = impl_->pacer.counters().misses;
     stats.reconnects = impl_->reconnects;
     stats.writerGone = impl_->writerGone;
     stats.revoked = impl_->revoked->load(std::memory_order_relaxed);

@@ -295,6 +295,10 @@ void shmframe_writer_close(shmframe_writer* writer) {
 
 // --- reader -----------------------------------------------------------------------
 
+static_assert(SHMFRAME_WAIT_BLOCK == int(shmframe::WaitMode::Block));
+static_assert(SHMFRAME_WAIT_SPIN == int(shmframe::WaitMode::Spin));
+static_assert(SHMFRAME_WAIT_PACED == int(shmframe::WaitMode::Paced));
+
 void shmframe_reader_options_init(shmframe_reader_options* options) {
     if (!options) {
         return;
@@ -304,7 +308,7 @@ void shmframe_reader_options_init(shmframe_reader_options* options) {
     options->mode = std::uint32_t(defaults.mode);
     options->wait_for_writer = defaults.waitForWriter;
     options->reconnect = defaults.reconnect;
-    options->spin = defaults.wait == shmframe::WaitMode::Spin;
+    options->wait = std::uint32_t(defaults.wait);
 }
 
 int shmframe_reader_open(const char* feed, const shmframe_reader_options* options,
@@ -323,8 +327,10 @@ int shmframe_reader_open(const char* feed, const shmframe_reader_options* option
             readerOptions.mode = shmframe::ReadMode(options->mode);
             readerOptions.waitForWriter = options->wait_for_writer != 0;
             readerOptions.reconnect = options->reconnect != 0;
-            readerOptions.wait =
-                options->spin ? shmframe::WaitMode::Spin : shmframe::WaitMode::Block;
+            if (options->wait > SHMFRAME_WAIT_PACED) {
+                return invalid("shmframe_reader_open: unknown wait mode");
+            }
+            readerOptions.wait = shmframe::WaitMode(options->wait);
         }
         auto reader = shmframe::Reader::open(feed, std::move(readerOptions));
         if (!reader) {

@@ -61,7 +61,7 @@ class Reader(_Reader):
     """Reads the frames of one feed.
 
     ``Reader(feed, mode="latest", wait_for_writer=False, reconnect=True, spin=False,
-    client_name="python")``
+    client_name="python", wait=None)``
 
     * ``feed``: a feed name (``[A-Za-z0-9._-]{1,64}``) or an absolute socket path.
     * ``mode``: ``"latest"`` (the newest frame; skipped frames are counted) or
@@ -69,7 +69,13 @@ class Reader(_Reader):
     * ``wait_for_writer``: open without a writer; ``next()`` waits for one.
       Otherwise a feed nobody writes raises :class:`NoWriter`.
     * ``reconnect``: after the writer goes, wait for the next one.
-    * ``spin``: busy-poll instead of sleeping (lowest latency, one core busy).
+    * ``spin``: busy-poll instead of sleeping (lowest latency, one core busy); the
+      same as ``wait="spin"``.
+    * ``wait``: how ``next()`` waits: ``"block"`` (the default), ``"spin"``, or
+      ``"paced"``: sleep until the next frame is nearly due (from the feed's frame
+      rate or its recent publish times), spin briefly for it, and sleep as
+      ``"block"`` when it is late or the feed is irregular: spin's latency for
+      frames that come on time at a small part of its CPU.
 
     Methods:
 
@@ -102,8 +108,9 @@ class Reader(_Reader):
         reconnect: bool = True,
         spin: bool = False,
         client_name: str = "python",
+        wait: Optional[str] = None,
     ) -> None:
-        super().__init__(feed, mode, wait_for_writer, reconnect, spin, client_name)
+        super().__init__(feed, mode, wait_for_writer, reconnect, spin, client_name, wait)
         self._reconnect = reconnect
 
     def poll(self) -> Optional[Frame]:

@@ -92,7 +92,7 @@ class ReadFrame {
 class PyReader {
   public:
     PyReader(const std::string& feed, const std::string& mode, bool waitForWriter, bool reconnect,
-             bool spin, const std::string& clientName) {
+             bool spin, const std::string& clientName, const std::optional<std::string>& wait) {
         ReaderOptions options;
         const auto readMode = readModeFromString(mode);
         if (!readMode) {
@@ -101,6 +101,16 @@ class PyReader {
         }
         options.mode = *readMode;
         options.wait = spin ? WaitMode::Spin : WaitMode::Block;
+        if (wait) {
+            const auto waitMode = waitModeFromString(*wait);
+            if (!waitMode || (spin && *waitMode != WaitMode::Spin)) {
+                raise(Error::make(
+                    Errc::InvalidArgument,
+                    waitMode ? "spin=True contradicts wait='" + *wait + "'"
+                             : "wait must be 'block', 'spin' or 'paced', not '" + *wait + "'"));
+            }
+            options.wait = *waitMode;
+        }
         options.waitForWriter = waitForWriter;
         options.reconnect = reconnect;
         options.clientName = clientName;
@@ -236,7 +246,9 @@ void bindReader(py::module_& module) {
         .def_readonly("reconnects", &ReaderStats::reconnects)
         .def_readonly("writer_gone", &ReaderStats::writerGone)
         .def_readonly("format_changes", &ReaderStats::formatChanges)
-        .def_readonly("end_of_streams", &ReaderStats::endOfStreams);
+        .def_readonly("end_of_streams", &ReaderStats::endOfStreams)
+        .def_readonly("paced_hits", &ReaderStats::pacedHits)
+        .def_readonly("paced_misses", &ReaderStats::pacedMisses);
 
     py::class_<WriterInfo>(module, "WriterInfo", "The writer a reader is connected to.")
         .def_readonly("pid", &WriterInfo::pid)
@@ -296,11 +308,11 @@ while any array over it lives), and a released Frame refuses new arrays.
         });
 
     py::class_<PyReader>(module, "_Reader")
-        .def(py::init<const std::string&, const std::string&, bool, bool, bool,
-                      const std::string&>(),
+        .def(py::init<const std::string&, const std::string&, bool, bool, bool, const std::string&,
+                      const std::optional<std::string>&>(),
              py::arg("feed"), py::arg("mode") = "latest", py::arg("wait_for_writer") = false,
              py::arg("reconnect") = true, py::arg("spin") = false,
-             py::arg("client_name") = "python")
+             py::arg("client_name") = "python", py::arg("wait") = py::none())
         .def("next", &PyReader::next, py::arg("timeout") = py::none())
         .def("fileno", &PyReader::fileno)
         .def("interrupt", &PyReader::interrupt)

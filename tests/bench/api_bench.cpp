@@ -4,7 +4,7 @@
 // processes whose first read of each frame's pixels is the stamp. Prints one JSON
 // record per run on stdout.
 //
-//   shmframe_bench_api latency  --wait block|spin --readers N --width W --height H
+//   shmframe_bench_api latency  --wait block|spin|paced --readers N --width W --height H
 //                               [--format RGBA|NV12] --fps F --frames N --warmup W
 //                               --run R --series NAME
 //   shmframe_bench_api saturate --width W --height H [--format F] --seconds S --run R
@@ -85,13 +85,14 @@ int runReader(Args& args) {
     const std::uint64_t frames = args.number("frames", 0, 100'000'000, 0);
     const std::uint64_t deadline = nowNs() + args.number("timeout-ms", 100, 3'600'000) * kMs;
     args.finish();
-    if (waitName != "block" && waitName != "spin") {
-        std::cerr << "--wait must be block or spin, got '" << waitName << "'\n";
+    const std::optional<WaitMode> wait = waitModeFromString(waitName);
+    if (!wait) {
+        std::cerr << "--wait must be block, spin or paced, got '" << waitName << "'\n";
         return 2;
     }
     ReaderOptions options;
     options.mode = ReadMode::Latest;
-    options.wait = waitName == "spin" ? WaitMode::Spin : WaitMode::Block;
+    options.wait = *wait;
     options.reconnect = false;
     options.clientName = "bench-reader";
     auto reader = Reader::open(feed, options);
@@ -163,6 +164,8 @@ int runReader(Args& args) {
                 {"bad_stamps", bad},
                 {"skipped", stats.skipped},
                 {"copies", stats.copies},
+                {"paced_hits", stats.pacedHits},
+                {"paced_misses", stats.pacedMisses},
                 {"cpu_us", double(cpuEnd - cpuStart) / 1000.0 / intervals},
                 {"minflt", double(usageEnd.minorFaults - usageStart.minorFaults) / intervals},
                 {"majflt", double(usageEnd.majorFaults - usageStart.majorFaults) / intervals},
@@ -278,8 +281,8 @@ int runWriter(Args& args, bool saturate) {
     const std::string series = args.text("series", saturate ? "saturation" : "api-" + waitName);
     const std::string group = args.text("group", saturate ? "saturation" : "latency");
     args.finish();
-    if (waitName != "block" && waitName != "spin") {
-        std::cerr << "--wait must be block or spin, got '" << waitName << "'\n";
+    if (!waitModeFromString(waitName)) {
+        std::cerr << "--wait must be block, spin or paced, got '" << waitName << "'\n";
         return 2;
     }
 
@@ -352,6 +355,7 @@ int runWriter(Args& args, bool saturate) {
     Json perReader = Json::array();
     std::uint64_t lost = 0;
     double readerCpu = 0, readerMinflt = 0, readerMajflt = 0, readerFps = 0;
+    std::uint64_t pacedHits = 0, pacedMisses = 0;
     for (Child& child : readers) {
         auto line = child.readLine(collectDeadline);
         child.waitOrKill(collectDeadline);
@@ -378,6 +382,8 @@ int runWriter(Args& args, bool saturate) {
         one["cpu_us"] = result["cpu_us"];
         one["fps"] = fpsHere;
         one["ending"] = result["ending"];
+        pacedHits += result.value("paced_hits", std::uint64_t{0});
+        pacedMisses += result.value("paced_misses", std::uint64_t{0});
         perReader.push_back(one);
     }
     const double n = double(readers.size());
@@ -397,6 +403,10 @@ int runWriter(Args& args, bool saturate) {
     record["reader_minflt"] = readerMinflt / n;
     record["reader_majflt"] = readerMajflt / n;
     record["loan_failures"] = run.loanFailures;
+    if (waitName == "paced") {
+        record["paced_hits"] = pacedHits;  // frames caught in a spin window, all readers
+        record["paced_misses"] = pacedMisses;
+    }
     record["per_reader"] = perReader;
     emit(record);
     return 0;

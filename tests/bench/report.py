@@ -21,6 +21,7 @@ SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
 SERIES = [
     ("api-block", "latency", "shmframe API, blocking"),
     ("api-spin", "latency", "shmframe API, spin"),
+    ("api-paced", "latency", "shmframe API, paced"),
     ("gst-shmframe", "gst", "shmframesink → shmframesrc"),
     ("gst-shm", "gst", "shmsink → shmsrc (stock)"),
     ("gst-tcp", "gst", "tcpserversink → tcpclientsrc"),
@@ -48,7 +49,7 @@ SERIES = [
 LABELS = {name: label for name, _, label in SERIES}
 GROUPS = {name: group for name, group, _ in SERIES}
 # Scenarios that need only the library: they must produce numbers.
-LIBRARY_ONLY = {"api-block", "api-spin", "unix-socket", "floor-futex", "floor-eventfd",
+LIBRARY_ONLY = {"api-block", "api-spin", "api-paced", "unix-socket", "floor-futex", "floor-eventfd",
                 "floor-eventfd-epoll", "floor-pipe-epoll", "floor-spin", "memcpy", "saturation",
                 "fanout-1", "fanout-2", "fanout-4", "fanout-8"}
 
@@ -329,6 +330,25 @@ def evaluate(summaries, records, quick):
         if spin_runs and spin_floor:
             ratios[f"api-spin p50 / bare spin p50 @ {size_label(w, h)}"] = runs.paired(
                 spin_runs, spin_floor, "p50")
+    spin_floor_ratios = {size_label(w, h): ratios.get(f"api-spin p50 / bare spin p50 @ "
+                                                       f"{size_label(w, h)}") for (w, h) in SIZES}
+    spin_floor_ratios = {k: v for k, v in spin_floor_ratios.items() if v is not None}
+    if spin_floor_ratios:
+        worst = max(spin_floor_ratios, key=spin_floor_ratios.get)
+        target("Spin mode p50 vs bare spin on a shared word", "≤ 3x", spin_floor_ratios[worst],
+               spin_floor_ratios[worst] <= 3.0,
+               ", ".join(f"{k}: {v:.2f}x" for k, v in spin_floor_ratios.items()))
+    # Paced mode next to blocking and spin, in the same runs: latency and reader CPU.
+    for (w, h) in SIZES:
+        paced = runs.get("api-paced", w, h)
+        label = size_label(w, h)
+        for other in ("api-spin", "api-block"):
+            other_runs = runs.get(other, w, h)
+            if paced and other_runs:
+                ratios[f"api-paced p50 / {other} p50 @ {label}"] = runs.paired(
+                    paced, other_runs, "p50")
+                ratios[f"api-paced reader CPU / {other} reader CPU @ {label}"] = runs.paired(
+                    paced, other_runs, "reader_cpu_us")
     if spins:
         worst = max(s["p50_us"] for s in spins)
         floor_spin = find(summaries, "floor-spin")
@@ -584,8 +604,8 @@ def update_doc(path, text):
 
 # --- plots ---------------------------------------------------------------------------
 
-PLOT_SERIES = ["api-block", "api-spin", "gst-shmframe", "gst-shm", "gst-tcp", "gst-queue",
-               "unix-socket", "memcpy"]
+PLOT_SERIES = ["api-block", "api-spin", "api-paced", "gst-shmframe", "gst-shm", "gst-tcp",
+               "gst-queue", "unix-socket", "memcpy"]
 
 
 def plot(summaries, directory):
@@ -597,7 +617,8 @@ def plot(summaries, directory):
         print("report: matplotlib not available: no plots", file=sys.stderr)
         return []
     written = []
-    styles = {"api-block": ("C0", "o"), "api-spin": ("C1", "s"), "gst-shmframe": ("C2", "^"),
+    styles = {"api-block": ("C0", "o"), "api-spin": ("C1", "s"), "api-paced": ("C8", "h"),
+              "gst-shmframe": ("C2", "^"),
               "gst-shm": ("C3", "v"), "gst-tcp": ("C4", "D"), "gst-queue": ("C5", "x"),
               "unix-socket": ("C6", "P"), "memcpy": ("C7", "*")}
 

@@ -177,7 +177,7 @@ for run in $(seq 1 "$runs"); do
     done
     for size in $sizes; do
         w=${size%x*} h=${size#*x}
-        for wait in block spin; do
+        for wait in block spin paced; do
             scenario "api-$wait" "$size" 90 "$bin/shmframe_bench_api" latency --wait "$wait" \
                 --width "$w" --height "$h" --fps "$api_fps" --frames "$api_frames" \
                 --warmup 50 --run "$run"
@@ -202,7 +202,7 @@ for run in $(seq 1 "$runs"); do
     if [ -n "$nv12_size" ]; then
         format=NV12
         w=${nv12_size%x*} h=${nv12_size#*x}
-        for wait in block spin; do
+        for wait in block spin paced; do
             scenario "api-$wait" "$nv12_size" 90 "$bin/shmframe_bench_api" latency --format NV12 \
                 --wait "$wait" --width "$w" --height "$h" --fps "$api_fps" \
                 --frames "$api_frames" --warmup 50 --run "$run"

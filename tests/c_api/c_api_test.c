@@ -142,6 +142,38 @@ static void frames_travel_with_pixels_and_metadata(void) {
     shmframe_reader_close(reader);
 }
 
+static void wait_modes_are_chosen_by_name_and_checked(void) {
+    shmframe_format format;
+    CHECK(shmframe_format_make(shmframe_pixel_format_from_name("GRAY8"), 16, 16, 100, 1, 0,
+                               &format) == SHMFRAME_OK);
+    shmframe_writer* writer = NULL;
+    CHECK(shmframe_writer_create("c-api-paced", &format, NULL, &writer) == SHMFRAME_OK);
+    if (!writer) {
+        return;
+    }
+    shmframe_reader_options options;
+    shmframe_reader_options_init(&options);
+    CHECK(options.wait == SHMFRAME_WAIT_BLOCK && options.spin == 0);
+    shmframe_reader* reader = NULL;
+    options.wait = 3;
+    CHECK(shmframe_reader_open("c-api-paced", &options, &reader) == SHMFRAME_ERR_INVALID_ARGUMENT);
+    options.spin = 1; /* the older name still busy-polls */
+    CHECK(options.wait == SHMFRAME_WAIT_SPIN);
+    options.wait = SHMFRAME_WAIT_PACED;
+    CHECK(shmframe_reader_open("c-api-paced", &options, &reader) == SHMFRAME_OK);
+    for (int n = 0; reader && n < 10; ++n) {
+        shmframe_loan* loan = NULL;
+        CHECK(shmframe_writer_loan(writer, &loan) == SHMFRAME_OK);
+        CHECK(shmframe_writer_publish(writer, loan, NULL, 0) == SHMFRAME_OK);
+        shmframe_frame* frame = NULL;
+        CHECK(shmframe_reader_next(reader, 5000000000LL, &frame) == SHMFRAME_OK);
+        CHECK(frame && shmframe_frame_meta_get(frame)->sequence == (uint64_t)n + 1);
+        shmframe_frame_release(frame);
+    }
+    shmframe_reader_close(reader);
+    shmframe_writer_close(writer);
+}
+
 int main(void) {
     char dir[] = "/tmp/shmframe-c-api-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -151,6 +183,7 @@ int main(void) {
     setenv("SHMFRAME_DIR", dir, 1);
     errors_are_status_codes_with_messages();
     frames_travel_with_pixels_and_metadata();
+    wait_modes_are_chosen_by_name_and_checked();
     char command[128];
     snprintf(command, sizeof command, "rm -rf '%s'", dir);
     if (system(command) != 0) {

@@ -312,6 +312,41 @@ TEST_F(SourceTimestamps, DoTimestampStampsBuffersWithThePipelineClock) {
     }
 }
 
+TEST(ShmFrameSrc, APacedSourcePlaysEveryFrameInOrderWithExactPixels) {
+    test::TempFeedDir dir;
+    const Format format = makeFormat(PixelFormat::RGBA, 64, 48, {50, 1});
+    WriterOptions options;
+    options.slotCount = 16;  // room for a sequential reader on a busy machine
+    auto writer = Writer::create("paced", format, options);
+    ASSERT_TRUE(writer) << writer.error().message;
+    Pipeline pipeline(
+        "shmframesrc feed=paced wait=paced mode=sequential name=src ! appsink name=out "
+        "sync=false max-buffers=1");
+    ASSERT_TRUE(pipeline.valid()) << pipeline.parseError();
+    gint wait = -1;
+    g_object_get(pipeline.element("src"), "wait", &wait, nullptr);
+    EXPECT_EQ(wait, static_cast<gint>(WaitMode::Paced));
+    ASSERT_NE(pipeline.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    Publisher publisher(*writer, 20ms);
+
+    std::optional<std::uint64_t> last;
+    for (int i = 0; i < 40; ++i) {
+        GstSample* sample = pullSample(pipeline.element("out"));
+        ASSERT_NE(sample, nullptr) << "no frame from the feed";
+        const auto pts = writerPtsOf(gst_sample_get_buffer(sample));
+        ASSERT_TRUE(pts.has_value());
+        if (last) {
+            EXPECT_EQ(*pts, *last + 1) << "frames out of order or lost";
+        }
+        last = pts;
+        expectWriterFrame(sample, format);
+        gst_sample_unref(sample);
+    }
+    EXPECT_EQ(statOf(pipeline.element("src"), "gaps"), 0u);
+    // Stopping interrupts the wait whether it naps, spins or blocks.
+    EXPECT_EQ(pipeline.setState(GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+}
+
 TEST(ShmFrameSrc, LatencyQueryReportsALiveSourceOfOneFramePeriod) {
     test::TempFeedDir dir;
     auto writer = Writer::create("latency", makeFormat(PixelFormat::GRAY8, 64, 48, {25, 1}));

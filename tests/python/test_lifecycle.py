@@ -55,6 +55,23 @@ def test_bad_arguments_raise_value_errors():
             shmframe.Writer("args", FMT)
 
 
+def test_a_paced_reader_gets_every_frame_of_a_steady_writer_and_says_how_it_waited():
+    with shmframe.Writer("paced", shmframe.Format("GRAY8", 64, 32, fps=200)) as writer:
+        with pytest.raises(shmframe.InvalidArgument):
+            shmframe.Reader("paced", wait="sometimes")
+        with pytest.raises(shmframe.InvalidArgument):
+            shmframe.Reader("paced", spin=True, wait="paced")
+        with shmframe.Reader("paced", mode="sequential", wait="paced") as reader:
+            for value in range(40):
+                publish(writer, value)
+                with reader.next(timeout=5) as frame:
+                    assert frame.meta.sequence == value + 1
+                time.sleep(0.005)
+            stats = reader.stats
+            assert stats.received == 40 and stats.gaps == 0
+            assert stats.paced_hits >= 0 and stats.paced_misses >= 0
+
+
 def test_timeouts_raise_timeout_and_zero_raises_would_block():
     with shmframe.Writer("quiet", FMT), shmframe.Reader("quiet") as reader:
         with pytest.raises(shmframe.Timeout) as error:

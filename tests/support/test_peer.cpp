@@ -5,6 +5,7 @@
 //                         [--policy never-block|lossless] [--lease-limit N] [--no-eos]
 //                         [--access SPEC] [--lossless-timeout-ms N]
 //                         [--reconfigure-every N --alt-format F --alt-size WxH]
+//                         [--schedule N@MS,N@LO-HI,...]
 //   test_peer reader FEED [--mode latest|sequential] [--frames N] [--hold N] [--stall]
 //                         [--timeout-ms N] [--verbose] [--keep]
 //
@@ -15,6 +16,8 @@
 // until signalled; --verbose prints a "frame seq=..." line per frame and an
 // "event code=..." line per other outcome of next(). --reconfigure-every N makes the
 // writer switch between its format and the --alt-format/--alt-size one every N frames.
+// --schedule publishes N frames MS ms apart, then the next segment (LO-HI: a random gap
+// in that range each time), and replaces --frames; the format's rate stays --fps.
 #include <signal.h>
 #include <unistd.h>
 
@@ -25,8 +28,10 @@
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "shmframe/shmframe.h"
 #include "test_support.h"
@@ -60,6 +65,34 @@ bool flag(int argc, char** argv, const char* name) {
     return false;
 }
 
+// One segment of --schedule: `frames` frames, each `loMs` to `hiMs` after the last.
+struct Segment {
+    long frames = 0;
+    long loMs = 0;
+    long hiMs = 0;
+};
+
+std::optional<std::vector<Segment>> parseSchedule(const char* text) {
+    std::vector<Segment> segments;
+    for (const char* at = text; *at;) {
+        Segment segment;
+        char* end = nullptr;
+        segment.frames = std::strtol(at, &end, 10);
+        if (*end != '@') {
+            return std::nullopt;
+        }
+        segment.loMs = std::strtol(end + 1, &end, 10);
+        segment.hiMs = *end == '-' ? std::strtol(end + 1, &end, 10) : segment.loMs;
+        if (segment.frames <= 0 || segment.loMs < 0 || segment.hiMs < segment.loMs ||
+            (*end != ',' && *end != '\0')) {
+            return std::nullopt;
+        }
+        segments.push_back(segment);
+        at = *end == ',' ? end + 1 : end;
+    }
+    return segments;
+}
+
 int runWriter(const std::string& feed, int argc, char** argv) {
     auto pixelFormat = pixelFormatFromString(option(argc, argv, "--format", "RGBA"));
     auto size = parseSize(option(argc, argv, "--size", "64x48"));
@@ -67,8 +100,22 @@ int runWriter(const std::string& feed, int argc, char** argv) {
         std::fprintf(stderr, "test_peer: bad --format or --size\n");
         return 2;
     }
-    const long frames = std::atol(option(argc, argv, "--frames", "0"));
+    long frames = std::atol(option(argc, argv, "--frames", "0"));
     const long fps = std::atol(option(argc, argv, "--fps", "200"));
+    std::vector<Segment> schedule;
+    if (const char* text = option(argc, argv, "--schedule", nullptr)) {
+        auto parsed = parseSchedule(text);
+        if (!parsed) {
+            std::fprintf(stderr, "test_peer: bad --schedule '%s'\n", text);
+            return 2;
+        }
+        schedule = std::move(*parsed);
+        frames = 0;
+        for (const Segment& segment : schedule) {
+            frames += segment.frames;
+        }
+    }
+    std::minstd_rand random(static_cast<unsigned>(::getpid()));
     auto format = Format::make(*pixelFormat, size->first, size->second, {int(fps), 1});
     WriterOptions options;
     options.slotCount = static_cast<std::uint32_t>(std::atoi(option(argc, argv, "--slots", "4")));
@@ -130,7 +177,17 @@ int runWriter(const std::string& feed, int argc, char** argv) {
             std::fprintf(stderr, "test_peer: publish: %s\n", published.error().message.c_str());
             return 4;
         }
-        next += period;
+        auto gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+        long segmentEnd = 0;
+        for (const Segment& segment : schedule) {
+            segmentEnd += segment.frames;
+            if (k < segmentEnd || &segment == &schedule.back()) {
+                gap = std::chrono::milliseconds(
+                    segment.loMs + long(random() % std::uint64_t(segment.hiMs - segment.loMs + 1)));
+                break;
+            }
+        }
+        next += gap;
         std::this_thread::sleep_until(next);
     }
     if (!flag(argc, argv, "--no-eos")) {

@@ -55,7 +55,19 @@ std::optional<ReadMode> readModeFromString(std::string_view name);
 enum class WaitMode : std::uint8_t {
     Block,  ///< sleep until woken (default)
     Spin,   ///< busy-poll the shared header: lowest latency, one core busy
+    /**
+     * Sleep until just before the next frame is due, then spin for it briefly; sleep
+     * as in Block when it does not come within the spin window. The period is the
+     * format's frame rate, else learnt from the frames' publish times; the window
+     * follows their jitter and is at most a quarter of the period (and 2 ms). After
+     * windows without a frame, or on an irregular feed, it blocks for a while. Spin's
+     * latency for frames that come on time, at a small fraction of its CPU.
+     */
+    Paced,
 };
+
+std::string_view toString(WaitMode mode);
+std::optional<WaitMode> waitModeFromString(std::string_view name);
 
 /// \brief Where a reader stands with its writer.
 enum class ReaderState : std::uint8_t {
@@ -105,6 +117,8 @@ struct ReaderStats {
     std::uint64_t writerGone = 0;     ///< times the writer hung up
     std::uint64_t formatChanges = 0;  ///< pool generations moved to (including new writers)
     std::uint64_t endOfStreams = 0;
+    std::uint64_t pacedHits = 0;    ///< WaitMode::Paced: frames that came while it spun for them
+    std::uint64_t pacedMisses = 0;  ///< WaitMode::Paced: spin windows that ended without a frame
 };
 
 /// \brief Who we are connected to now.

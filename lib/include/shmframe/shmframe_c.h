@@ -192,11 +192,23 @@ typedef struct shmframe_frame shmframe_frame;
 
 enum { SHMFRAME_MODE_LATEST = 0, SHMFRAME_MODE_SEQUENTIAL = 1 };
 
+/** \brief How shmframe_reader_next() waits (shmframe::WaitMode). */
+enum {
+    SHMFRAME_WAIT_BLOCK = 0, /**< sleep until woken (default) */
+    SHMFRAME_WAIT_SPIN = 1,  /**< busy-poll: lowest latency, one core busy */
+    /** sleep until the next frame is nearly due (by the feed's rate), spin briefly for
+     * it, and sleep as BLOCK when it is late or the feed is irregular */
+    SHMFRAME_WAIT_PACED = 2
+};
+
 typedef struct shmframe_reader_options {
     uint32_t mode;            /**< SHMFRAME_MODE_* */
     uint32_t wait_for_writer; /**< nonzero: open without a writer */
     uint32_t reconnect;       /**< nonzero: wait for the next writer after one goes */
-    uint32_t spin;            /**< nonzero: busy-poll instead of sleeping */
+    union {
+        uint32_t wait; /**< SHMFRAME_WAIT_*; other values are INVALID_ARGUMENT */
+        uint32_t spin; /**< the older name of `wait`: 1 busy-polls */
+    };
 } shmframe_reader_options;
 
 /** \brief The defaults: latest mode, no waiting for a writer, reconnect on, block. */
