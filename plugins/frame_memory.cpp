@@ -323,6 +323,48 @@ SlotHolder* slotHolderOf(GstBuffer* buffer) {
     return holder;
 }
 
+namespace {
+
+// A memory of wrapReadOnlyFrame (not a view of one) that only its buffer holds.
+FrameMemory* soleFrameMemory(GstMemory* memory) {
+    if (!memory || memory->allocator != frameAllocator() ||
+        GST_MINI_OBJECT_REFCOUNT_VALUE(memory) != 1) {
+        return nullptr;
+    }
+    auto* frame = reinterpret_cast<FrameMemory*>(memory);
+    return frame->owner ? nullptr : frame;
+}
+
+void pointAtFrame(FrameMemory* memory) {
+    const auto bytes = memory->frame.bytes();
+    memory->data = bytes.data();
+    memory->memory.maxsize = bytes.size();
+    memory->memory.offset = 0;
+    memory->memory.size = bytes.size();
+}
+
+}  // namespace
+
+bool releaseReadOnlyFrame(GstMemory* memory) {
+    FrameMemory* frame = soleFrameMemory(memory);
+    if (!frame) {
+        return false;
+    }
+    frame->frame.release();
+    frame->data = nullptr;
+    return true;
+}
+
+bool rewrapReadOnlyFrame(GstMemory* memory, Frame&& frame) {
+    FrameMemory* emptied = soleFrameMemory(memory);
+    if (!emptied || emptied->frame.valid()) {
+        return false;
+    }
+    emptied->frame = std::move(frame);
+    pointAtFrame(emptied);
+    return true;
+}
+
 GstMemory* wrapReadOnlyFrame(Frame&& frame) {
     auto* memory = new FrameMemory{};
     memory->frame = std::move(frame);

@@ -58,4 +58,14 @@ inline constexpr const char* kFrameMemoryType = "ShmframeFrame";
  */
 GstMemory* wrapReadOnlyFrame(Frame&& frame);
 
+/**
+ * Ends the lease of the frame in \a memory now and keeps the memory for the next
+ * frame (rewrapReadOnlyFrame), when it is a memory of wrapReadOnlyFrame that nobody
+ * else holds (no other reference, no share of it). False: leave it alone.
+ */
+bool releaseReadOnlyFrame(GstMemory* memory);
+
+/// Puts \a frame into a memory emptied by releaseReadOnlyFrame(); false if it is not one.
+bool rewrapReadOnlyFrame(GstMemory* memory, Frame&& frame);
+
 }  // namespace shmframe::gst

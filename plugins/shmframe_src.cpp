@@ -629,7 +629,12 @@ GstFlowReturn deliver(GstShmFrameSrc* self, shmframe::Frame frame, GstBuffer** o
         ++state.layoutCopies;
     } else {
         buffer = state.recycler.acquire();
-        gst_buffer_append_memory(buffer, shmframe::gst::wrapReadOnlyFrame(std::move(frame)));
+        if (gst_buffer_n_memory(buffer) != 1 ||
+            !shmframe::gst::rewrapReadOnlyFrame(gst_buffer_peek_memory(buffer, 0),
+                                                std::move(frame))) {
+            gst_buffer_remove_all_memory(buffer);
+            gst_buffer_append_memory(buffer, shmframe::gst::wrapReadOnlyFrame(std::move(frame)));
+        }
         setVideoMeta(buffer, format);
     }
 

@@ -123,6 +123,37 @@ INSTANTIATE_TEST_SUITE_P(Formats, SourceBuffers,
                                            RawCase{"I420", 1920, 1080}),
                          rawCaseName);
 
+// Steady streaming allocates no buffer and no memory per frame: buffers downstream
+// dropped come back to the source with their memory, which takes the next frame.
+TEST(SourceBuffers, BuffersAndTheirMemoryComeBackForLaterFrames) {
+    test::TempFeedDir dir;
+    Pipeline reader(
+        "shmframesrc feed=reuse name=src ! appsink name=out sync=false max-buffers=1 "
+        "drop=false");
+    ASSERT_TRUE(reader.valid()) << reader.parseError();
+    ASSERT_NE(reader.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    Pipeline writer(
+        "videotestsrc is-live=true ! video/x-raw,format=NV12,width=320,height=240,"
+        "framerate=60/1 ! shmframesink name=sink feed=reuse sync=false");
+    ASSERT_TRUE(writer.valid()) << writer.parseError();
+    ASSERT_NE(writer.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    // A mark on the memory object itself: a new memory at a freed one's address has none.
+    const GQuark mark = g_quark_from_static_string("zero-copy-test-seen");
+    bool reused = false;
+    for (int k = 0; k < 40 && !reused; ++k) {
+        GstSample* sample = pullSample(reader.element("out"));
+        ASSERT_NE(sample, nullptr) << "frame " << k;
+        GstBuffer* buffer = gst_sample_get_buffer(sample);
+        expectSlotInPlace(buffer);
+        auto* memory = GST_MINI_OBJECT_CAST(gst_buffer_peek_memory(buffer, 0));
+        reused = gst_mini_object_get_qdata(memory, mark) != nullptr;
+        gst_mini_object_set_qdata(memory, mark, GINT_TO_POINTER(1), nullptr);
+        gst_sample_unref(sample);
+    }
+    EXPECT_TRUE(reused) << "40 frames, each in a memory of its own";
+    EXPECT_EQ(statOf(reader.element("src"), "copies"), 0u);
+}
+
 // Decoder output behind the pair. The test encodes a short clip first.
 class DecodedBuffers : public ::testing::Test {
   protected:
