@@ -3,6 +3,8 @@
 
 #include <gst/video/video.h>
 
+#include "frame_memory.h"
+
 #include <mutex>
 #include <vector>
 
@@ -57,8 +59,13 @@ struct BufferRecycler::FreeList {
                 return TRUE;
             }
         }
-        gst_buffer_ref(buffer);                // ours again
-        gst_buffer_remove_all_memory(buffer);  // the frame and its lease go now
+        gst_buffer_ref(buffer);  // ours again
+        // The frame's lease ends now. Its memory stays for the next frame when nobody
+        // else holds it: no allocation, allocator reference or memory lock per frame.
+        if (gst_buffer_n_memory(buffer) != 1 ||
+            !releaseReadOnlyFrame(gst_buffer_peek_memory(buffer, 0))) {
+            gst_buffer_remove_all_memory(buffer);
+        }
         GST_BUFFER_FLAGS(buffer) = 0;
         GST_BUFFER_PTS(buffer) = GST_CLOCK_TIME_NONE;
         GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;

@@ -22,9 +22,10 @@ class BufferRecycler {
     BufferRecycler& operator=(const BufferRecycler&) = delete;
 
     /**
-     * A writable buffer without memory, flags or timestamps. The metas it carried last
-     * time are kept (those GStreamer marks pooled, and the ones this source adds); the
-     * caller updates or removes them.
+     * A writable buffer without flags or timestamps, and without memory, or with the one
+     * emptied frame memory it carried last time (rewrapReadOnlyFrame() fills it). The
+     * metas it carried are kept (those GStreamer marks pooled, and the ones this source
+     * adds); the caller updates or removes them.
      */
     GstBuffer* acquire();
 

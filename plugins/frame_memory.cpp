@@ -23,10 +23,6 @@ void destroySlot(gpointer data) {
     }
 }
 
-void destroyFrame(gpointer data) {
-    delete static_cast<Frame*>(data);
-}
-
 /*
  * The GstMemory of a loaned slot. Its allocator answers a copy of the whole slot with a
  * copy-on-write alias when GStreamer asks for one only to make a buffer writable
@@ -129,6 +125,62 @@ gboolean slotIsSpan(GstMemory*, GstMemory*, gsize*) {
     return FALSE;
 }
 
+/*
+ * The GstMemory of a frame a reader holds: one allocation with the Frame (its lease)
+ * inside, spanning the whole slot, so that mapping the buffer (gst_buffer_map, or
+ * gst_video_frame_map through the GstVideoMeta) hands out the writer's pixels where
+ * they lie. Shares are views that keep the memory holding the frame alive.
+ */
+struct FrameMemory {
+    GstMemory memory;
+    const std::byte* data = nullptr;  // the first byte of the slot (read-only mapping)
+    Frame frame;                      // in the memory that owns the lease; empty in views
+    GstMemory* owner = nullptr;       // a view's reference to that memory
+};
+
+gpointer frameMap(GstMemory* memory, gsize, GstMapFlags flags) {
+    if (flags & GST_MAP_WRITE) {
+        return nullptr;  // the pool is mapped read-only (READONLY also stops it earlier)
+    }
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+    return const_cast<std::byte*>(reinterpret_cast<FrameMemory*>(memory)->data);
+}
+
+void frameUnmap(GstMemory*) {}
+
+GstMemory* frameShare(GstMemory* memory, gssize offset, gssize size) {
+    const gsize length =
+        size == -1 ? memory->size - static_cast<gsize>(offset) : static_cast<gsize>(size);
+    auto* source = reinterpret_cast<FrameMemory*>(memory);
+    auto* view = new FrameMemory{};
+    view->data = source->data;
+    view->owner = gst_memory_ref(source->owner ? source->owner : memory);
+    gst_memory_init(GST_MEMORY_CAST(view), GST_MEMORY_FLAG_READONLY, memory->allocator, nullptr,
+                    memory->maxsize, memory->align, memory->offset + static_cast<gsize>(offset),
+                    length);
+    return GST_MEMORY_CAST(view);
+}
+
+// A copy is asked for to write: plain system memory.
+GstMemory* frameCopy(GstMemory* memory, gssize offset, gssize size) {
+    const gsize length =
+        size == -1 ? memory->size - static_cast<gsize>(offset) : static_cast<gsize>(size);
+    GstMemory* copy = gst_allocator_alloc(nullptr, length, nullptr);
+    GstMapInfo info;
+    if (!copy || !gst_memory_map(copy, &info, GST_MAP_WRITE)) {
+        if (copy) {
+            gst_memory_unref(copy);
+        }
+        return nullptr;
+    }
+    std::memcpy(
+        info.data,
+        reinterpret_cast<FrameMemory*>(memory)->data + memory->offset + static_cast<gsize>(offset),
+        length);
+    gst_memory_unmap(copy, &info);
+    return copy;
+}
+
 }  // namespace
 }  // namespace shmframe::gst
 
@@ -185,8 +237,67 @@ static void shmframe_slot_allocator_init(ShmframeSlotAllocator* self) {
     GST_OBJECT_FLAG_SET(allocator, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
 }
 
+G_BEGIN_DECLS
+#define SHMFRAME_TYPE_FRAME_ALLOCATOR (shmframe_frame_allocator_get_type())
+G_DECLARE_FINAL_TYPE(ShmframeFrameAllocator, shmframe_frame_allocator, SHMFRAME, FRAME_ALLOCATOR,
+                     GstAllocator)
+G_END_DECLS
+
+struct _ShmframeFrameAllocator {
+    GstAllocator parent;
+};
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+G_DEFINE_TYPE(ShmframeFrameAllocator, shmframe_frame_allocator, GST_TYPE_ALLOCATOR)
+#pragma GCC diagnostic pop
+
+namespace {
+
+GstMemory* frameAlloc(GstAllocator*, gsize, GstAllocationParams*) {
+    return nullptr;  // frames come from a reader only
+}
+
+void frameFree(GstAllocator*, GstMemory* memory) {
+    auto* frame = reinterpret_cast<shmframe::gst::FrameMemory*>(memory);
+    GstMemory* owner = frame->owner;
+    delete frame;  // the lease ends here, on whichever thread dropped the last reference
+    if (owner) {
+        gst_memory_unref(owner);
+    }
+}
+
+}  // namespace
+
+static void shmframe_frame_allocator_class_init(ShmframeFrameAllocatorClass* klass) {
+    auto* allocatorClass = GST_ALLOCATOR_CLASS(klass);
+    allocatorClass->alloc = frameAlloc;
+    allocatorClass->free = frameFree;
+}
+
+static void shmframe_frame_allocator_init(ShmframeFrameAllocator* self) {
+    auto* allocator = GST_ALLOCATOR_CAST(self);
+    allocator->mem_type = shmframe::gst::kFrameMemoryType;
+    allocator->mem_map = shmframe::gst::frameMap;
+    allocator->mem_unmap = shmframe::gst::frameUnmap;
+    allocator->mem_copy = shmframe::gst::frameCopy;
+    allocator->mem_share = shmframe::gst::frameShare;
+    allocator->mem_is_span = shmframe::gst::slotIsSpan;  // views carry no GstMemory parent
+    GST_OBJECT_FLAG_SET(allocator, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
+}
+
 namespace shmframe::gst {
 namespace {
+
+GstAllocator* frameAllocator() {
+    static GstAllocator* allocator = [] {
+        auto* created = GST_ALLOCATOR_CAST(g_object_new(SHMFRAME_TYPE_FRAME_ALLOCATOR, nullptr));
+        gst_object_ref_sink(created);
+        GST_OBJECT_FLAG_SET(created, GST_OBJECT_FLAG_MAY_BE_LEAKED);
+        return created;
+    }();
+    return allocator;
+}
 
 // One allocator for the process; it lives as long as the plugin.
 GstAllocator* slotAllocator() {
@@ -245,14 +356,57 @@ SlotHolder* slotHolderOf(GstBuffer* buffer) {
     return holder;
 }
 
+namespace {
+
+// A memory of wrapReadOnlyFrame (not a view of one) that only its buffer holds.
+FrameMemory* soleFrameMemory(GstMemory* memory) {
+    if (!memory || memory->allocator != frameAllocator() ||
+        GST_MINI_OBJECT_REFCOUNT_VALUE(memory) != 1) {
+        return nullptr;
+    }
+    auto* frame = reinterpret_cast<FrameMemory*>(memory);
+    return frame->owner ? nullptr : frame;
+}
+
+void pointAtFrame(FrameMemory* memory) {
+    const auto bytes = memory->frame.bytes();
+    memory->data = bytes.data();
+    memory->memory.maxsize = bytes.size();
+    memory->memory.offset = 0;
+    memory->memory.size = bytes.size();
+}
+
+}  // namespace
+
+bool releaseReadOnlyFrame(GstMemory* memory) {
+    FrameMemory* frame = soleFrameMemory(memory);
+    if (!frame) {
+        return false;
+    }
+    frame->frame.release();
+    frame->data = nullptr;
+    return true;
+}
+
+bool rewrapReadOnlyFrame(GstMemory* memory, Frame&& frame) {
+    FrameMemory* emptied = soleFrameMemory(memory);
+    if (!emptied || emptied->frame.valid()) {
+        return false;
+    }
+    emptied->frame = std::move(frame);
+    pointAtFrame(emptied);
+    return true;
+}
+
 GstMemory* wrapReadOnlyFrame(Frame&& frame) {
-    auto* owned = new Frame(std::move(frame));
-    const auto bytes = owned->bytes();
+    auto* memory = new FrameMemory{};
+    memory->frame = std::move(frame);
+    const auto bytes = memory->frame.bytes();
+    memory->data = bytes.data();
     // The mapping is PROT_READ: the READONLY flag makes GStreamer copy before any write.
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
-    auto* data = const_cast<std::byte*>(bytes.data());
-    return gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY, data, bytes.size(), 0, bytes.size(),
-                                  owned, destroyFrame);
+    gst_memory_init(GST_MEMORY_CAST(memory), GST_MEMORY_FLAG_READONLY, frameAllocator(), nullptr,
+                    bytes.size(), 0, 0, bytes.size());
+    return GST_MEMORY_CAST(memory);
 }
 
 }  // namespace shmframe::gst

@@ -48,10 +48,24 @@ GstMemory* wrapLoanedFrame(std::unique_ptr<SlotHolder> holder);
 /// The slot behind \a buffer when it is exactly one whole slot of ours, else nullptr.
 SlotHolder* slotHolderOf(GstBuffer* buffer);
 
+/// The mem_type of the memory shmframesrc hands out: the writer's slot, mapped read-only.
+inline constexpr const char* kFrameMemoryType = "ShmframeFrame";
+
 /**
- * Wraps a reader's frame in a read-only GstMemory. The frame (and its lease) lives
+ * Wraps a reader's frame in a read-only GstMemory (of type kFrameMemoryType) that
+ * spans the whole slot: mapping it never copies. The frame (and its lease) lives
  * until the last GstBuffer that shares the memory is gone, on whatever thread.
  */
 GstMemory* wrapReadOnlyFrame(Frame&& frame);
+
+/**
+ * Ends the lease of the frame in \a memory now and keeps the memory for the next
+ * frame (rewrapReadOnlyFrame), when it is a memory of wrapReadOnlyFrame that nobody
+ * else holds (no other reference, no share of it). False: leave it alone.
+ */
+bool releaseReadOnlyFrame(GstMemory* memory);
+
+/// Puts \a frame into a memory emptied by releaseReadOnlyFrame(); false if it is not one.
+bool rewrapReadOnlyFrame(GstMemory* memory, Frame&& frame);
 
 }  // namespace shmframe::gst

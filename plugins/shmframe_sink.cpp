@@ -52,6 +52,8 @@ struct Settings {
     guint leaseLimit = kDefaultLeaseLimit;
     guint losslessTimeoutMs = kDefaultLosslessTimeoutMs;
     std::string access = "uid";
+    // Whether upstream may hand over frames in a layout of its own (GstVideoMeta).
+    bool videoMeta = false;
 };
 
 struct SinkState {
@@ -94,6 +96,7 @@ enum {
     PROP_LEASE_LIMIT,
     PROP_LOSSLESS_TIMEOUT,
     PROP_ACCESS,
+    PROP_VIDEO_META,
     PROP_STATS,
 };
 
@@ -192,6 +195,9 @@ void setProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
             s.access = access ? access : "uid";
             break;
         }
+        case PROP_VIDEO_META:
+            s.videoMeta = g_value_get_boolean(value);
+            break;
         default:
             G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
@@ -223,6 +229,9 @@ void getProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
             break;
         case PROP_ACCESS:
             g_value_set_string(value, s.access.c_str());
+            break;
+        case PROP_VIDEO_META:
+            g_value_set_boolean(value, s.videoMeta);
             break;
         default:
             G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
@@ -411,7 +420,16 @@ gboolean sinkProposeAllocation(GstBaseSink* base, GstQuery* query) {
     GstCaps* caps = nullptr;
     gboolean needPool = FALSE;
     gst_query_parse_allocation(query, &caps, &needPool);
-    gst_query_add_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr);
+    std::lock_guard lock(state.lock);
+    // Announcing GstVideoMeta lets a decoder decode into slots laid out with its padding
+    // (GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT), which costs this side nothing but every
+    // reader whose downstream does not read GstVideoMeta (fakesink, appsink, filesink, a
+    // pad probe) a copy into GStreamer's default layout, on its latency path. Without it,
+    // such a decoder copies each picture into a default-layout slot once, here.
+    const bool videoMeta = state.active.videoMeta;
+    if (videoMeta) {
+        gst_query_add_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr);
+    }
     if (!caps) {
         return TRUE;
     }
@@ -419,7 +437,6 @@ gboolean sinkProposeAllocation(GstBaseSink* base, GstQuery* query) {
     if (!format) {
         return TRUE;
     }
-    std::lock_guard lock(state.lock);
     // Only caps that are (or are about to be) the writer's get a pool: upstream
     // sends the caps event before it asks.
     if (!state.writer || !state.format || !(*state.format == *format)) {
@@ -437,7 +454,9 @@ gboolean sinkProposeAllocation(GstBaseSink* base, GstQuery* query) {
     GstStructure* poolConfig = gst_buffer_pool_get_config(pool);
     gst_buffer_pool_config_set_params(poolConfig, caps,
                                       static_cast<guint>(state.writer->format().frameSize), 0, 0);
-    gst_buffer_pool_config_add_option(poolConfig, GST_BUFFER_POOL_OPTION_VIDEO_META);
+    if (videoMeta) {
+        gst_buffer_pool_config_add_option(poolConfig, GST_BUFFER_POOL_OPTION_VIDEO_META);
+    }
     gst_buffer_pool_set_config(pool, poolConfig);
     gst_query_add_allocation_pool(query, pool, static_cast<guint>(state.writer->format().frameSize),
                                   0, 0);
@@ -682,6 +701,16 @@ static void gst_shm_frame_sink_class_init(GstShmFrameSinkClass* klass) {
                             "Who may read the feed: uid (same user, default), any, "
                             "uid:1000,1001 or gid:44",
                             "uid", flags));
+    g_object_class_install_property(
+        objectClass, PROP_VIDEO_META,
+        g_param_spec_boolean(
+            "video-meta", "Video meta",
+            "Let upstream hand over frames in a plane layout of its own (GstVideoMeta): "
+            "decoders then decode into slots with their padding and copy nothing, but each "
+            "reader whose downstream ignores GstVideoMeta copies every frame into GStreamer's "
+            "default layout. false: slots keep the default layout (a decoder that needs "
+            "padding copies each picture into its slot once)",
+            FALSE, flags));
     g_object_class_install_property(
         objectClass, PROP_STATS,
         g_param_spec_boxed("stats", "Statistics",

@@ -508,11 +508,20 @@ gboolean srcQuery(GstBaseSrc* base, GstQuery* query) {
 
 // Running time (of this element's clock) at which the frame was published.
 GstClockTime publishRunningTime(GstShmFrameSrc* self, std::uint64_t publishTimeNs) {
-    GstClock* clock = gst_element_get_clock(GST_ELEMENT(self));
+    // Clock and base time under one lock (not gst_element_get_clock() and
+    // gst_element_get_base_time(), a lock each): this runs for every frame, between the
+    // wake-up and the push.
+    GstElement* element = GST_ELEMENT_CAST(self);
+    GST_OBJECT_LOCK(element);
+    GstClock* clock = GST_ELEMENT_CLOCK(element);
+    if (clock) {
+        gst_object_ref(clock);
+    }
+    const GstClockTime baseTime = element->base_time;
+    GST_OBJECT_UNLOCK(element);
     if (!clock) {
         return GST_CLOCK_TIME_NONE;
     }
-    const GstClockTime baseTime = gst_element_get_base_time(GST_ELEMENT(self));
     const GstClockTime clockNow = gst_clock_get_time(clock);
     gst_object_unref(clock);
     const std::uint64_t monoNow = shmframe::monotonicNs();
@@ -649,7 +658,12 @@ GstFlowReturn deliver(GstShmFrameSrc* self, shmframe::Frame frame, GstBuffer** o
         ++state.layoutCopies;
     } else {
         buffer = state.recycler.acquire();
-        gst_buffer_append_memory(buffer, shmframe::gst::wrapReadOnlyFrame(std::move(frame)));
+        if (gst_buffer_n_memory(buffer) != 1 ||
+            !shmframe::gst::rewrapReadOnlyFrame(gst_buffer_peek_memory(buffer, 0),
+                                                std::move(frame))) {
+            gst_buffer_remove_all_memory(buffer);
+            gst_buffer_append_memory(buffer, shmframe::gst::wrapReadOnlyFrame(std::move(frame)));
+        }
         setVideoMeta(buffer, format);
     }
 

@@ -542,6 +542,7 @@ int runReceiver(Args& args) {
     }
     Json out = receiverResult(probes, ending);
     out["copies"] = elementStat(pipeline.get(), "src", "copies");
+    out["layout_copies"] = elementStat(pipeline.get(), "src", "layout-copies");
     emit(out);
     pipeline.stop();
     return 0;
@@ -707,7 +708,8 @@ int runPair(Args& args) {
     // Every receiver's samples are pooled; CPU and copies are per receiver (mean, max).
     std::vector<double> samples;
     Json perReader = Json::array();
-    double readerCpu = 0, readerMinflt = 0, readerMajflt = 0, fpsAchieved = 0, copies = 0;
+    double readerCpu = 0, readerMinflt = 0, readerMajflt = 0, fpsAchieved = 0, copies = 0,
+           layoutCopies = 0;
     std::uint64_t badStamps = 0;
     std::string ending = "complete";
     for (const Json& result : results) {
@@ -726,6 +728,7 @@ int runPair(Args& args) {
         readerMajflt += result["majflt"].get<double>() / readers;
         fpsAchieved += result["fps"].get<double>() / readers;
         copies = std::max(copies, result.value("copies", -1.0));
+        layoutCopies = std::max(layoutCopies, result.value("layout_copies", -1.0));
         badStamps += result["bad_stamps"].get<std::uint64_t>();
         if (result["ending"] != "complete") {
             ending = result["ending"].get<std::string>();
@@ -748,6 +751,7 @@ int runPair(Args& args) {
     record["reader_majflt"] = readerMajflt;
     record["bad_stamps"] = badStamps;
     record["reader_copies"] = copies;
+    record["reader_layout_copies"] = layoutCopies;
     record["writer_cpu_us"] = sent.value("cpu_us", -1.0);
     record["writer_minflt"] = sent.value("minflt", -1.0);
     record["sink_copied"] = sent.value("copied", -1.0);

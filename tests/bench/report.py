@@ -145,7 +145,7 @@ def summarize_group(key, runs):
     })
     for field in ("writer_cpu_us", "reader_cpu_us", "process_cpu_us", "writer_minflt",
                   "reader_minflt", "writer_majflt", "reader_majflt", "reader_fps", "gb_per_s",
-                  "sink_copied", "reader_copies", "bad_stamps"):
+                  "sink_copied", "reader_copies", "reader_layout_copies", "bad_stamps"):
         values = [r.get(field) for r in measured if isinstance(r.get(field), (int, float))
                   and r.get(field) >= 0]
         if values:
@@ -261,6 +261,12 @@ def evaluate_gst_goals(runs, summaries, ratios, target):
             copied = s_ours["sink_copied"]
             target(f"avdec_h264 → shmframesink copies ({label})", "0", copied, copied == 0,
                    f"frames copied by the sink (median of runs): {copied:g}")
+        if s_ours and s_ours.get("reader_layout_copies") is not None:
+            copied = s_ours["reader_layout_copies"]
+            target(f"avdec_h264 → shmframesrc layout copies ({label})", "0", copied,
+                   copied == 0,
+                   f"frames the receiver copied into GStreamer's default layout (median of "
+                   f"runs): {copied:g}")
         if r is not None and (w, h) == (3840, 2160):
             target("4K H.264 decode → shmframe pair CPU / stock pair CPU", "< 1", r, r < 1,
                    f"{r:.2f}x (sender + receiver CPU per frame)")

@@ -6,7 +6,7 @@
 # reports; it never fails because something was slow.
 #
 #   tests/bench/run.sh [--quick] [--out DIR] [--build-dir DIR] [--runs N]
-#                      [--update-doc] [--check]
+#                      [--only REGEX] [--update-doc] [--check]
 #
 #   --quick        a few hundred frames at 1280x720 only, one run (what CI runs)
 #   --out DIR      results.json, records.jsonl and the plots go here
@@ -14,6 +14,9 @@
 #   --build-dir    the CMake build tree with the bench programs (default:
 #                  $SHMFRAME_BUILD_DIR, set by `shmframe bench`)
 #   --runs N       repetitions of every scenario (default 3; --quick: 1)
+#   --only REGEX   run only the scenarios whose series matches (bash regex), e.g.
+#                  '^(api-block|gst-)' for the GStreamer pairs and what they are
+#                  compared with; no micro-benchmarks
 #   --update-doc   rewrite the generated table in docs/benchmarks.md
 #   --check        exit 1 unless results.json holds every scenario (measured, or
 #                  skipped with a reason where the scenario needs GStreamer)
@@ -24,10 +27,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 
-quick=0 out="" build="${SHMFRAME_BUILD_DIR:-}" runs="" update_doc=0 check=0
+quick=0 out="" build="${SHMFRAME_BUILD_DIR:-}" runs="" update_doc=0 check=0 only=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
             case "$2" in ''|*[!0-9]*) die "--runs must be a whole number from 1 to 20, got '$2'" ;; esac
             [ "$2" -ge 1 ] && [ "$2" -le 20 ] || die "--runs must be from 1 to 20, got '$2'"
             runs=$2; shift ;;
+        --only) [ $# -ge 2 ] || die "--only needs a regular expression"; only=$2; shift ;;
         --update-doc) update_doc=1 ;;
         --check) check=1 ;;
         -h|--help) usage; exit 0 ;;
@@ -123,6 +127,9 @@ scenario() {
     local series=$1 size=$2 limit=$3
     shift 3
     local w=${size%x*} h=${size#*x} output status
+    if [ -n "$only" ] && ! [[ $series =~ $only ]]; then
+        return 0
+    fi
     [ "$size" = "-" ] && w=0 h=0
     printf '  %-18s %-10s run %s\n' "$series" "$size" "$run" >&2
     output=$(timeout -k 5 "$limit" "$@")
@@ -263,7 +270,7 @@ if [ "$have_gst" = 0 ]; then
 fi
 
 # Micro-benchmarks of single calls (CPU cost without wake-ups).
-if [ -x "$bin/shmframe_bench_micro" ]; then
+if [ -x "$bin/shmframe_bench_micro" ] && [ -z "$only" ]; then
     echo "  micro-benchmarks" >&2
     min_time=0.3
     [ "$quick" = 1 ] && min_time=0.02
@@ -276,6 +283,7 @@ elapsed=$(( $(date +%s) - started ))
 command_line="tests/bench/run.sh"
 [ "$quick" = 1 ] && command_line="$command_line --quick"
 [ "$runs" != 3 ] && [ "$quick" = 0 ] && command_line="$command_line --runs $runs"
+[ -n "$only" ] && command_line="$command_line --only '$only'"
 
 report_args=(--records "$records" --out "$out" --plots "$plots" --runs "$runs"
     --elapsed "$elapsed" --command "$command_line" --meta "$out/meta.json")

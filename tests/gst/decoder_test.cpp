@@ -153,6 +153,16 @@ TEST_P(DecoderToSink, DecodedFramesArePublishedAndEveryCopyIsExplained) {
     } else if (direct.copied > 0) {
         EXPECT_NE(direct.copyReason, "") << "a copy must say why";
     }
+    // With GstVideoMeta announced, padding decoders decode into the slots themselves.
+    const SinkCounters padded =
+        publishAll("filesrc location=" + file + " ! matroskademux ! " + parser + codec.decoder +
+                   sink + "padded video-meta=true");
+    EXPECT_EQ(padded.published, std::uint64_t{kFrames});
+    if (codec.zeroCopy) {
+        EXPECT_EQ(padded.copied, 0u) << padded.copyReason;
+    } else if (padded.copied > 0) {
+        EXPECT_NE(padded.copyReason, "") << "a copy must say why";
+    }
 
     if (std::string(codec.name) == "H264") {
         const SinkCounters decodebin =
@@ -200,9 +210,10 @@ std::vector<std::uint8_t> visiblePixels(GstSample* sample) {
 
 class DecoderToReader : public ::testing::TestWithParam<Size> {};
 
-// The padded layout a decoder asks for travels in the pool's Format; shmframesrc
-// describes it with GstVideoMeta (or copies into GStreamer's default layout for a
-// downstream without it). Either way a reader sees exactly what the decoder made.
+// With video-meta=true the padded layout a decoder asks for travels in the pool's
+// Format; shmframesrc describes it with GstVideoMeta (or copies into GStreamer's
+// default layout for a downstream without it). Either way a reader sees exactly what
+// the decoder made.
 TEST_P(DecoderToReader, APaddedDecoderLayoutReachesReadersPixelExact) {
     const Size size = GetParam();
     const Codec& codec = kCodecs[0];
@@ -224,7 +235,7 @@ TEST_P(DecoderToReader, APaddedDecoderLayoutReachesReadersPixelExact) {
         "sync=false max-buffers=" +
         std::to_string(kFrames));
     ASSERT_NE(reader.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
-    Pipeline writer(decode + " ! shmframesink name=sink sync=false feed=padded");
+    Pipeline writer(decode + " ! shmframesink name=sink sync=false feed=padded video-meta=true");
     ASSERT_NE(writer.setState(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
     // The reader may join after the first frames: compare those it got, by position
     // from the end (the writer's last frame is the decoder's last).

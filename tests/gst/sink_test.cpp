@@ -452,7 +452,8 @@ TEST(ShmFramePlugin, EveryPropertyOfBothElementsIsDocumented) {
         g_free(specs);
         gst_object_unref(element);
     }
-    for (const char* property : {"feed", "slots", "policy", "lease-limit", "access", "stats"}) {
+    for (const char* property :
+         {"feed", "slots", "policy", "lease-limit", "access", "video-meta", "stats"}) {
         GstElement* sink = gst_element_factory_make("shmframesink", nullptr);
         EXPECT_NE(g_object_class_find_property(G_OBJECT_GET_CLASS(sink), property), nullptr)
             << property;
