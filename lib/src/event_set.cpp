@@ -21,14 +21,17 @@ Result<std::unique_ptr<EventSet>> EventSet::create() {
 
 EventSet::EventSet(UniqueFd epoll, UniqueFd self)
     : epoll_(std::move(epoll)), self_(std::move(self)) {
-    add(self_.get(), Source::Self);
+    [[maybe_unused]] auto added = add(self_.get(), Source::Self);
 }
 
-void EventSet::add(int fd, Source source) {
+Result<void> EventSet::add(int fd, Source source) {
     epoll_event event{};
-    event.events = EPOLLIN;
+    event.events = source == Source::Wake ? EPOLLIN | EPOLLET : EPOLLIN;
     event.data.u64 = static_cast<std::uint64_t>(source);
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event);
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+        return Error::fromErrno("adding an fd to the reader's epoll set", errno);
+    }
+    return {};
 }
 
 void EventSet::remove(int fd) {
@@ -41,8 +44,8 @@ EventSet::Ready EventSet::wait(int timeoutMs) {
     Ready ready;
     for (int i = 0; i < count; ++i) {
         switch (static_cast<Source>(events[i].data.u64)) {
-            case Source::WakePipe:
-                ready.wakePipe = true;
+            case Source::Wake:
+                ready.woken = true;
                 break;
             case Source::Socket:
                 ready.socket = true;

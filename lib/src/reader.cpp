@@ -29,12 +29,6 @@ namespace {
 
 constexpr std::uint64_t kSpinEventCheckNs = 200'000;  // spin mode looks at the socket this often
 
-void drainPipe(int fd) {
-    char buffer[256];
-    while (::read(fd, buffer, sizeof(buffer)) == static_cast<ssize_t>(sizeof(buffer))) {
-    }
-}
-
 }  // namespace
 
 // --- Reader ----------------------------------------------------------------------
@@ -47,8 +41,9 @@ struct Reader::Impl {
           events(std::move(eventSet)),
           reconnect(std::move(watch)),
           cursor(paths.name, options.mode) {
-        events->add(reconnect.dirFd(), EventSet::Source::DirWatch);
-        events->add(reconnect.timerFd(), EventSet::Source::RetryTimer);
+        [[maybe_unused]] auto dir = events->add(reconnect.dirFd(), EventSet::Source::DirWatch);
+        [[maybe_unused]] auto timer =
+            events->add(reconnect.timerFd(), EventSet::Source::RetryTimer);
     }
 
     FeedPaths paths;
@@ -84,10 +79,18 @@ Result<void> Reader::Impl::connect() {
     if (!connected) {
         return std::move(connected).error();
     }
+    // The kernel may refuse to nest the writer's listener (EINVAL): the wake-ups of one
+    // file may pass through at most 500 nested epoll sets, every reader's counted.
+    if (auto watched = events->add(connected->control->wake.get(), EventSet::Source::Wake);
+        !watched) {
+        return Error::make(Errc::SystemError,
+                           "cannot watch the writer's wake-up fd (" + watched.error().message +
+                               "; the kernel allows one writer's wake-ups to reach at most "
+                               "500 nested epoll sets)");
+    }
     reconnect.stop();
     link = std::move(*connected);
-    events->add(link->socket.get(), EventSet::Source::Socket);
-    events->add(link->control->wake.get(), EventSet::Source::WakePipe);
+    [[maybe_unused]] auto socket = events->add(link->socket.get(), EventSet::Source::Socket);
     cursor.start(std::move(link->pool));
     state = ReaderState::Connected;
     if (everConnected) {
@@ -196,9 +199,7 @@ Result<Frame> Reader::Impl::deliver() {
 }
 
 Result<Frame> Reader::Impl::handleEvents(const EventSet::Ready& ready, bool retired) {
-    if (ready.wakePipe && link) {
-        drainPipe(link->control->wake.get());
-    }
+    // A wake-up (ready.woken) needs nothing more: epoll_wait took it (edge-triggered).
     if (ready.dirWatch) {
         reconnect.dirReadable();
     }
@@ -265,8 +266,8 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
     std::uint64_t lastEventCheck = start;
     int busyRetries = 0;
     // A blocking call needs no look at the events first: epoll_wait below returns at
-    // once if any is pending. That keeps a sleeping reader at two syscalls per frame
-    // (epoll_wait, and the read that empties the wake-up pipe).
+    // once if any is pending. That keeps a sleeping reader at one syscall per frame:
+    // the epoll_wait that a wake-up ends.
     bool checkEvents = timeout.count() <= 0;
     for (;;) {
         const std::uint64_t now = monotonicNs();
