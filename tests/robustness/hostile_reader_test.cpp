@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Fake readers against an honest writer: garbage instead of Hello, no Hello at all, a
 // flood of silent connections, a reader that never reads its socket, one that writes
-// garbage into its control block or grabs more leases than its limit. Each is refused
+// garbage into its control block or grabs more leases than its limit, one that does
+// what it can with its wake-up fd. Each is refused
 // or contained with a logged reason; the writer never blocks, crashes or leaks an fd,
 // and an honest reader next to them goes on untouched.
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include "robustness_support.h"
 
@@ -455,4 +460,114 @@ TEST_F(HostileReader, AReaderTalkingAfterItsHelloIsDropped) {
     ASSERT_FALSE(third);
     EXPECT_NE(third.error().message.find("already has 2 readers"), std::string::npos)
         << third.error().message;
+}
+
+namespace {
+
+// What a hostile reader can do with the wake-up fd it was given (an epoll instance
+// watching the writer's eventfd), all at once and for ever: watch fds of its own in it
+// (one always readable), nest it in other epoll sets, wait on it from several threads
+// (taking its edge-triggered wake-ups), poll() it, and ask for a wake-up before every
+// wait. Runs in a child process until killed.
+int abuseWakeFd(const std::string& socketPath) {
+    auto raw = rawHandshake(socketPath);
+    if (!raw) {
+        return 1;
+    }
+    const int wake = raw->wake.get();
+    UniqueFd alwaysReadable(::eventfd(1, EFD_CLOEXEC));
+    epoll_event watch{};
+    watch.events = EPOLLIN;
+    ::epoll_ctl(wake, EPOLL_CTL_ADD, alwaysReadable.get(), &watch);
+    std::vector<UniqueFd> nests;
+    for (int i = 0; i < 16; ++i) {
+        nests.emplace_back(::epoll_create1(EPOLL_CLOEXEC));
+        watch.events = i % 2 ? EPOLLIN | EPOLLET : EPOLLIN;
+        ::epoll_ctl(nests.back().get(), EPOLL_CTL_ADD, wake, &watch);
+    }
+    auto& wantWake = raw->block().wantWake;
+    std::vector<std::thread> waiters;
+    for (int i = 0; i < 3; ++i) {
+        waiters.emplace_back([&, i] {
+            for (;;) {
+                wantWake.store(1);
+                epoll_event events[8];
+                const int on = i == 0 ? wake : nests[static_cast<std::size_t>(i)].get();
+                ::epoll_wait(on, events, 8, 5);
+                pollfd pfd{wake, POLLIN, 0};
+                ::poll(&pfd, 1, 1);
+            }
+        });
+    }
+    for (;;) {
+        // Remove and add its own fd again, over and over.
+        ::epoll_ctl(wake, EPOLL_CTL_DEL, alwaysReadable.get(), nullptr);
+        watch.events = EPOLLIN | EPOLLET;
+        ::epoll_ctl(wake, EPOLL_CTL_ADD, alwaysReadable.get(), &watch);
+        wantWake.store(1);
+    }
+}
+
+// A reader that asks for every wake-up and closes its wake-up fd at once.
+int closeWakeFd(const std::string& socketPath) {
+    auto raw = rawHandshake(socketPath);
+    if (!raw) {
+        return 1;
+    }
+    raw->wake.reset();
+    for (;;) {
+        raw->block().wantWake.store(1);
+        ::usleep(100);
+    }
+}
+
+}  // namespace
+
+TEST_F(HostileReader, WhatAReaderDoesWithItsWakeUpFdStallsNeitherTheWriterNorOtherReaders) {
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    const std::string path = writer->socketPath();
+    // Forked before this process has threads of its own (but the writer's service).
+    test::Child abuser = test::Child::fork([&] { return abuseWakeFd(path); });
+    test::Child closer = test::Child::fork([&] { return closeWakeFd(path); });
+    // One more in this process: asks for every wake-up and never looks at its fd.
+    auto ignorer = rawHandshake(path);
+    ASSERT_TRUE(ignorer);
+    std::vector<HonestReader> honest;
+    for (int i = 0; i < 3; ++i) {
+        honest.push_back(openHonest("feed"));
+    }
+    ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 6; }));
+    std::atomic<bool> stop{false};
+    std::thread asker([&] {
+        while (!stop.load()) {
+            ignorer->block().wantWake.store(1);
+            std::this_thread::sleep_for(100us);
+        }
+    });
+    Publisher publisher(*writer, 1ms);
+    // Blocking honest readers sleep between frames: each frame needs its wake-up.
+    auto readAll = [&](int frames) {
+        for (auto& reader : honest) {
+            reader.readFor(frames);
+        }
+    };
+    readAll(100);
+    abuser.signal(SIGSTOP);
+    ASSERT_TRUE(test::waitUntil([&] { return abuser.stopped(); }));
+    readAll(100);
+    abuser.signal(SIGCONT);
+    readAll(100);
+    abuser.kill();
+    closer.kill();
+    ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 4; }));
+    readAll(100);
+    stop.store(true);
+    asker.join();
+    publisher.stop();
+    EXPECT_EQ(publisher.error(), "");
+    for (const auto& reader : honest) {
+        EXPECT_EQ(reader.frames, 400u);
+        EXPECT_EQ(reader.torn, 0u);
+    }
 }
