@@ -3,6 +3,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,15 +14,17 @@ namespace shmframe {
 Result<std::unique_ptr<EventSet>> EventSet::create() {
     UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
     UniqueFd self(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!epoll || !self) {
-        return Error::fromErrno("creating the reader's epoll and event fds", errno);
+    UniqueFd tick(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!epoll || !self || !tick) {
+        return Error::fromErrno("creating the reader's epoll, event and timer fds", errno);
     }
-    return std::make_unique<EventSet>(std::move(epoll), std::move(self));
+    return std::make_unique<EventSet>(std::move(epoll), std::move(self), std::move(tick));
 }
 
-EventSet::EventSet(UniqueFd epoll, UniqueFd self)
-    : epoll_(std::move(epoll)), self_(std::move(self)) {
-    [[maybe_unused]] auto added = add(self_.get(), Source::Self);
+EventSet::EventSet(UniqueFd epoll, UniqueFd self, UniqueFd tick)
+    : epoll_(std::move(epoll)), self_(std::move(self)), tick_(std::move(tick)) {
+    [[maybe_unused]] auto selfAdded = add(self_.get(), Source::Self);
+    [[maybe_unused]] auto tickAdded = add(tick_.get(), Source::Tick);
 }
 
 Result<void> EventSet::add(int fd, Source source) {
@@ -62,6 +65,12 @@ EventSet::Ready EventSet::wait(int timeoutMs) {
                 ready.interrupted = interruptRequested_.exchange(false);
                 break;
             }
+            case Source::Tick: {
+                std::uint64_t expirations;
+                [[maybe_unused]] auto got = ::read(tick_.get(), &expirations, sizeof(expirations));
+                ready.tick = true;
+                break;
+            }
         }
     }
     return ready;
@@ -70,6 +79,13 @@ EventSet::Ready EventSet::wait(int timeoutMs) {
 void EventSet::poke() {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(self_.get(), &one, sizeof(one));
+}
+
+void EventSet::tickEvery(std::uint64_t periodNs) {
+    const timespec period{static_cast<time_t>(periodNs / 1'000'000'000),
+                          static_cast<long>(periodNs % 1'000'000'000)};
+    const itimerspec timer{period, period};  // both zero: disarmed
+    ::timerfd_settime(tick_.get(), 0, &timer, nullptr);
 }
 
 void EventSet::interrupt() {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "shmframe/error.h"
@@ -16,7 +17,7 @@ namespace shmframe {
 class EventSet final {
   public:
     /// What an fd in the set is.
-    enum class Source { Wake = 1, Socket, DirWatch, RetryTimer, Self };
+    enum class Source { Wake = 1, Socket, DirWatch, RetryTimer, Self, Tick };
     /// What wait() found ready.
     struct Ready {
         bool woken = false;  ///< the writer's wake-up listener fired
@@ -24,11 +25,12 @@ class EventSet final {
         bool dirWatch = false;
         bool retryTimer = false;
         bool interrupted = false;  ///< interrupt() was called
+        bool tick = false;         ///< the tickEvery() timer expired
     };
 
     static Result<std::unique_ptr<EventSet>> create();
 
-    EventSet(UniqueFd epoll, UniqueFd self);
+    EventSet(UniqueFd epoll, UniqueFd self, UniqueFd tick);
     EventSet(const EventSet&) = delete;  // interrupt() may use it from another thread
     EventSet& operator=(const EventSet&) = delete;
 
@@ -44,10 +46,13 @@ class EventSet final {
     void poke();
     /// Makes a wait() now or the next one report `interrupted`. From any thread.
     void interrupt();
+    /// Makes fd() readable every \a periodNs from now on; 0 stops it.
+    void tickEvery(std::uint64_t periodNs);
 
   private:
     UniqueFd epoll_;
     UniqueFd self_;
+    UniqueFd tick_;  // timerfd
     std::atomic<bool> interruptRequested_{false};
 };
 

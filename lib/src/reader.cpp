@@ -27,7 +27,8 @@
 namespace shmframe {
 namespace {
 
-constexpr std::uint64_t kSpinEventCheckNs = 200'000;  // spin mode looks at the socket this often
+constexpr std::uint64_t kSpinEventCheckNs = 200'000;   // spin mode looks at the socket this often
+constexpr std::uint64_t kUnwatchedTickNs = 5'000'000;  // without wake-ups, we look this often
 
 }  // namespace
 
@@ -80,13 +81,17 @@ Result<void> Reader::Impl::connect() {
         return std::move(connected).error();
     }
     // The kernel may refuse to nest the writer's listener (EINVAL): the wake-ups of one
-    // file may pass through at most 500 nested epoll sets, every reader's counted.
+    // file may pass through at most 500 nested epoll sets, every reader's counted, and
+    // a hostile reader can take them all. Then we look for frames on a timer instead.
     if (auto watched = events->add(connected->control->wake.get(), EventSet::Source::Wake);
         !watched) {
-        return Error::make(Errc::SystemError,
-                           "cannot watch the writer's wake-up fd (" + watched.error().message +
-                               "; the kernel allows one writer's wake-ups to reach at most "
-                               "500 nested epoll sets)");
+        log(LogLevel::Warning,
+            "feed '" + paths.name + "': cannot watch the writer's wake-up fd (" +
+                watched.error().message +
+                "; the kernel lets one writer's wake-ups reach at most 500 nested epoll "
+                "sets): looking for new frames every " +
+                std::to_string(kUnwatchedTickNs / 1'000'000) + " ms instead");
+        events->tickEvery(kUnwatchedTickNs);
     }
     reconnect.stop();
     link = std::move(*connected);
@@ -108,6 +113,7 @@ void Reader::Impl::disconnect() {
     if (link) {
         events->remove(link->socket.get());
         events->remove(link->control->wake.get());
+        events->tickEvery(0);
     }
     link.reset();  // frames still out keep their pool and control block mapped
     cursor.stop();
@@ -199,7 +205,8 @@ Result<Frame> Reader::Impl::deliver() {
 }
 
 Result<Frame> Reader::Impl::handleEvents(const EventSet::Ready& ready, bool retired) {
-    // A wake-up (ready.woken) needs nothing more: epoll_wait took it (edge-triggered).
+    // A wake-up (ready.woken) or a tick needs nothing more: epoll_wait took it (edge-
+    // triggered), and the caller looks at the pool next.
     if (ready.dirWatch) {
         reconnect.dirReadable();
     }

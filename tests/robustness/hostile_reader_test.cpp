@@ -10,9 +10,11 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -570,4 +572,69 @@ TEST_F(HostileReader, WhatAReaderDoesWithItsWakeUpFdStallsNeitherTheWriterNorOth
         EXPECT_EQ(reader.frames, 400u);
         EXPECT_EQ(reader.torn, 0u);
     }
+}
+
+TEST_F(HostileReader, AReaderThatUsesUpTheKernelsEpollNestingLimitCannotKeepNewReadersOut) {
+    LogCapture log;
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    const std::string path = writer->socketPath();
+    int ends[2];
+    ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+    UniqueFd doneReadEnd(ends[0]);
+    UniqueFd doneWriteEnd(ends[1]);
+    // It nests its wake-up listener in epoll sets of its own until the kernel says no
+    // (EINVAL: at most 500 sets one level above one eventfd's listeners), then waits.
+    test::Child hog = test::Child::fork([&] {
+        doneReadEnd.reset();
+        rlimit files{};
+        ::getrlimit(RLIMIT_NOFILE, &files);
+        files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+        ::setrlimit(RLIMIT_NOFILE, &files);
+        auto raw = rawHandshake(path);
+        if (!raw) {
+            return 1;
+        }
+        std::vector<UniqueFd> nests;
+        for (int i = 0; i < 2000; ++i) {
+            UniqueFd nest(::epoll_create1(EPOLL_CLOEXEC));
+            epoll_event watch{};
+            watch.events = EPOLLIN;
+            if (::epoll_ctl(nest.get(), EPOLL_CTL_ADD, raw->wake.get(), &watch) != 0) {
+                break;
+            }
+            nests.push_back(std::move(nest));
+        }
+        const char count = nests.size() >= 400 ? 'y' : 'n';
+        [[maybe_unused]] auto told = ::write(doneWriteEnd.get(), &count, 1);
+        for (;;) {
+            ::pause();
+        }
+    });
+    doneWriteEnd.reset();
+    char used = 0;
+    pollfd done{doneReadEnd.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&done, 1, 30000), 1);
+    ASSERT_EQ(::read(doneReadEnd.get(), &used, 1), 1);
+    ASSERT_EQ(used, 'y') << "the hostile reader could not nest its listener 400 times";
+
+    // A reader that comes now cannot nest its own listener: it connects all the same,
+    // says why, and takes frames on a timer, blocking or from an event loop.
+    Publisher publisher(*writer, 1ms);
+    auto late = openHonest("feed");
+    late.readFor(50);
+    EXPECT_TRUE(log.contains("cannot watch the writer's wake-up fd")) << "no warning logged";
+    for (int i = 0; i < 20; ++i) {
+        auto armed = late.reader.tryNext();  // take what is there, then arm
+        while (armed) {
+            armed = late.reader.tryNext();
+        }
+        ASSERT_EQ(armed.error().code, Errc::WouldBlock);
+        pollfd pfd{late.reader.fd(), POLLIN, 0};
+        ASSERT_EQ(::poll(&pfd, 1, 10000), 1);
+    }
+    hog.kill();
+    publisher.stop();
+    EXPECT_EQ(publisher.error(), "");
+    EXPECT_EQ(late.torn, 0u);
 }
