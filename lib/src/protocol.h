@@ -7,7 +7,7 @@
 //
 //   reader -> writer   Hello      {flags, pid, clientName}
 //   writer -> reader   Welcome    {session, readerId, generation, sizes} + fds
-//                                 [pool (read-only), control block, wake-up pipe read end]
+//                                 [pool (read-only), control block, wake-up listener (epoll)]
 //                                 (a probe gets the pool fd only)
 //   writer -> reader   NewPool    {generation, poolSize} + fd [pool]
 //   writer -> reader   Goodbye    {reason, text}  (then hang-up)
@@ -29,7 +29,9 @@
 namespace shmframe::protocol {
 
 inline constexpr std::uint32_t kMagic = 0x4d465353;  // "SSFM"
-inline constexpr std::uint16_t kVersion = 1;
+// Version 2: the Welcome's third fd is an epoll instance watching the writer's one
+// wake-up eventfd, not the read end of a pipe of the reader's own.
+inline constexpr std::uint16_t kVersion = 2;
 inline constexpr std::size_t kMaxFds = 4;
 inline constexpr std::size_t kTextSize = 200;
 

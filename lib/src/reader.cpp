@@ -28,13 +28,8 @@
 namespace shmframe {
 namespace {
 
-constexpr std::uint64_t kSpinEventCheckNs = 200'000;  // spin mode looks at the socket this often
-
-void drainPipe(int fd) {
-    char buffer[256];
-    while (::read(fd, buffer, sizeof(buffer)) == static_cast<ssize_t>(sizeof(buffer))) {
-    }
-}
+constexpr std::uint64_t kSpinEventCheckNs = 200'000;   // spin mode looks at the socket this often
+constexpr std::uint64_t kUnwatchedTickNs = 5'000'000;  // without wake-ups, we look this often
 
 }  // namespace
 
@@ -48,8 +43,9 @@ struct Reader::Impl {
           events(std::move(eventSet)),
           reconnect(std::move(watch)),
           cursor(paths.name, options.mode) {
-        events->add(reconnect.dirFd(), EventSet::Source::DirWatch);
-        events->add(reconnect.timerFd(), EventSet::Source::RetryTimer);
+        [[maybe_unused]] auto dir = events->add(reconnect.dirFd(), EventSet::Source::DirWatch);
+        [[maybe_unused]] auto timer =
+            events->add(reconnect.timerFd(), EventSet::Source::RetryTimer);
     }
 
     FeedPaths paths;
@@ -87,10 +83,22 @@ Result<void> Reader::Impl::connect() {
     if (!connected) {
         return std::move(connected).error();
     }
+    // The kernel may refuse to nest the writer's listener (EINVAL): the wake-ups of one
+    // file may pass through at most 500 nested epoll sets, every reader's counted, and
+    // a hostile reader can take them all. Then we look for frames on a timer instead.
+    if (auto watched = events->add(connected->control->wake.get(), EventSet::Source::Wake);
+        !watched) {
+        log(LogLevel::Warning,
+            "feed '" + paths.name + "': cannot watch the writer's wake-up fd (" +
+                watched.error().message +
+                "; the kernel lets one writer's wake-ups reach at most 500 nested epoll "
+                "sets): looking for new frames every " +
+                std::to_string(kUnwatchedTickNs / 1'000'000) + " ms instead");
+        events->tickEvery(kUnwatchedTickNs);
+    }
     reconnect.stop();
     link = std::move(*connected);
-    events->add(link->socket.get(), EventSet::Source::Socket);
-    events->add(link->control->wake.get(), EventSet::Source::WakePipe);
+    [[maybe_unused]] auto socket = events->add(link->socket.get(), EventSet::Source::Socket);
     cursor.start(std::move(link->pool));
     state = ReaderState::Connected;
     if (everConnected) {
@@ -108,6 +116,7 @@ void Reader::Impl::disconnect() {
     if (link) {
         events->remove(link->socket.get());
         events->remove(link->control->wake.get());
+        events->tickEvery(0);
     }
     link.reset();  // frames still out keep their pool and control block mapped
     cursor.stop();
@@ -203,9 +212,8 @@ Result<Frame> Reader::Impl::deliver() {
 }
 
 Result<Frame> Reader::Impl::handleEvents(const EventSet::Ready& ready, bool retired) {
-    if (ready.wakePipe && link) {
-        drainPipe(link->control->wake.get());
-    }
+    // A wake-up (ready.woken) or a tick needs nothing more: epoll_wait took it (edge-
+    // triggered), and the caller looks at the pool next.
     if (ready.dirWatch) {
         reconnect.dirReadable();
     }
@@ -292,8 +300,8 @@ Result<Frame> Reader::next(std::chrono::nanoseconds timeout) {
     std::uint64_t lastEventCheck = start;
     int busyRetries = 0;
     // A blocking call needs no look at the events first: epoll_wait below returns at
-    // once if any is pending. That keeps a sleeping reader at two syscalls per frame
-    // (epoll_wait, and the read that empties the wake-up pipe).
+    // once if any is pending. That keeps a sleeping reader at one syscall per frame:
+    // the epoll_wait that a wake-up ends.
     bool checkEvents = timeout.count() <= 0;
     for (;;) {
         const std::uint64_t now = monotonicNs();

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "reader_connection.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "memfd.h"
@@ -39,12 +36,6 @@ Result<void> ReaderConnection::setUp(std::uint32_t leaseLimit, std::uint64_t con
     if (auto sealed = memfd::seal(controlFd->get()); !sealed) {
         return std::move(sealed).error();
     }
-    int pipeEnds[2] = {-1, -1};
-    if (::pipe2(pipeEnds, O_CLOEXEC | O_NONBLOCK) != 0) {
-        return Error::fromErrno("pipe2", errno);
-    }
-    wakeReadEnd_ = UniqueFd(pipeEnds[0]);
-    wake_ = UniqueFd(pipeEnds[1]);
     controlFd_ = std::move(*controlFd);
     control_ = std::move(*control);
     block_ = reinterpret_cast<layout::ControlBlock*>(control_.data());
@@ -117,16 +108,11 @@ protocol::ReaderTable readerTable(std::span<const std::unique_ptr<ReaderConnecti
     return table;
 }
 
-void ReaderConnection::wake(WakeWhen when) {
-    // Cheap check first: most readers are busy, not asleep.
-    if (when == WakeWhen::Always || (block_->wantWake.load(std::memory_order_seq_cst) != 0 &&
-                                     block_->wantWake.exchange(0) != 0)) {
-        // Our write end is our own open file description, made O_NONBLOCK by us: no
-        // reader can make this block (a full pipe just means wake-ups are pending), and
-        // since we keep a read end open too, a dead reader never means SIGPIPE.
-        const char byte = 1;
-        [[maybe_unused]] auto written = ::write(wake_.get(), &byte, 1);
-    }
+bool ReaderConnection::takeWakeRequest() {
+    // A load first: most readers are busy, not asleep, and a load does not take the
+    // cache line from them.
+    return block_->wantWake.load(std::memory_order_seq_cst) != 0 &&
+           block_->wantWake.exchange(0) != 0;
 }
 
 Result<void> ReaderConnection::send(std::span<const std::byte> packet, std::span<const int> fds) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The writer's side of one connected reader: its socket and credentials, and once its
-// Hello is answered its control block (lease words, wake-up flag, progress) and the
-// write end of its wake-up pipe. The writer only ever compares the lease words with
-// slot sequences; nothing the reader writes there is used as an index.
+// Hello is answered its control block (lease words, wake-up flag, progress). The writer
+// only ever compares the lease words with slot sequences; nothing the reader writes
+// there is used as an index.
 #pragma once
 
 #include <sys/socket.h>
@@ -46,11 +46,10 @@ class ReaderConnection final {
     /// Leases the reader asked for in its Hello; 0: the writer's lease limit.
     std::uint32_t requestedLeases() const { return requestedLeases_; }
 
-    /// Creates the reader's sealed control block and its wake-up pipe; \a consumed is
-    /// where a sequential reader starts.
+    /// Creates the reader's sealed control block; \a consumed is where a sequential
+    /// reader starts.
     Result<void> setUp(std::uint32_t leaseLimit, std::uint64_t consumed);
     int controlFd() const { return controlFd_.get(); }
-    int wakeReadEnd() const { return wakeReadEnd_.get(); }
 
     /// Whether one of the reader's lease words holds \a sequence.
     bool holdsLease(std::uint64_t sequence) const;
@@ -63,10 +62,8 @@ class ReaderConnection final {
     /// What the reader wrote of itself is copied, its last frame clamped to \a latest.
     protocol::ReaderRow row(std::uint64_t latest) const;
 
-    /// Wakes the reader if it asked to be (or always, \a always): one byte into its
-    /// pipe, never blocking.
-    enum class WakeWhen { Asked, Always };
-    void wake(WakeWhen when);
+    /// Whether the reader asked to be woken (it is about to sleep); clears the ask.
+    bool takeWakeRequest();
 
     /// Sends a packet without blocking.
     Result<void> send(std::span<const std::byte> packet, std::span<const int> fds = {});
@@ -94,8 +91,6 @@ class ReaderConnection final {
     Mapping control_;
     layout::ControlBlock* block_ = nullptr;
     std::uint32_t leaseCount_ = 0;  // our copy: the reader cannot change it
-    UniqueFd wake_;                 // write end of the reader's wake-up pipe
-    UniqueFd wakeReadEnd_;          // our copy of the read end (see wake())
 };
 
 /// The connected readers, as the writer keeps them.

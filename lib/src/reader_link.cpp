@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "reader_link.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "feed_lock.h"
 #include "memfd.h"
+#include "wake_channel.h"
 #include "writer_credentials.h"
 
 namespace shmframe {
@@ -77,14 +76,6 @@ Result<protocol::Message> handshake(int socket, std::uint32_t flags,
     return message;
 }
 
-// The wake-up fd must be the read end of a pipe; we make our end non-blocking.
-bool isPipeReadEnd(int fd) {
-    struct stat info {};
-    const int flags = ::fcntl(fd, F_GETFL);
-    return ::fstat(fd, &info) == 0 && S_ISFIFO(info.st_mode) && flags >= 0 &&
-           (flags & O_ACCMODE) == O_RDONLY && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
-}
-
 Result<std::shared_ptr<ReaderControl>> mapControl(const protocol::Welcome& welcome,
                                                   UniqueFd controlFd, UniqueFd wakeFd) {
     if (welcome.controlSize != layout::kControlBlockSize) {
@@ -104,9 +95,8 @@ Result<std::shared_ptr<ReaderControl>> mapControl(const protocol::Welcome& welco
     if (!leaseCount) {
         return std::move(leaseCount).error();
     }
-    if (!isPipeReadEnd(wakeFd.get())) {
-        return Error::make(Errc::BadMessage,
-                           "the writer's wake-up fd is not the read end of a pipe");
+    if (!WakeChannel::isListener(wakeFd.get())) {
+        return Error::make(Errc::BadMessage, "the writer's wake-up fd is not an epoll instance");
     }
     auto control = std::make_shared<ReaderControl>();
     control->fd = std::move(controlFd);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The reader's link to a writer: connecting to the feed's socket, the Hello/Welcome
 // handshake, and checking everything the writer hands over (the control block, the
-// wake-up pipe, the pool) before a reader uses any of it. A probe is the same
+// wake-up listener, the pool) before a reader uses any of it. A probe is the same
 // handshake, answered with the pool alone.
 #pragma once
 
@@ -22,13 +22,13 @@
 
 namespace shmframe {
 
-/// The reader's control block and wake-up pipe: what its frames' leases live in.
+/// The reader's control block and wake-up listener: what its frames' leases live in.
 struct ReaderControl {
     UniqueFd fd;
     Mapping mapping;
     layout::ControlBlock* block = nullptr;
     std::uint32_t leaseCount = 0;
-    UniqueFd wake;                                        // read end of the wake-up pipe
+    UniqueFd wake;  // the writer's wake-up listener (an epoll instance: wake_channel.h)
     std::shared_ptr<std::atomic<std::uint64_t>> revoked;  // counted as frames let go
 
     /// Tells the writer (for a probe's ReaderTable) that we took frame \a sequence,

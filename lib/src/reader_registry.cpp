@@ -24,12 +24,13 @@ std::uint32_t grantedLeases(std::uint32_t leaseLimit, std::uint32_t slotCount,
 }  // namespace
 
 ReaderRegistry::ReaderRegistry(std::string feedName, const WriterOptions& options,
-                               PoolGeneration& pool)
+                               PoolGeneration& pool, WakeChannel wakeChannel)
     : feedName_(std::move(feedName)),
       maxReaders_(options.maxReaders),
       leaseLimit_(options.leaseLimit),
       slotCount_(options.slotCount),
-      pool_(&pool) {}
+      pool_(&pool),
+      wakeChannel_(std::move(wakeChannel)) {}
 
 std::optional<std::string> ReaderRegistry::admit(std::unique_ptr<ReaderConnection>& peer,
                                                  const protocol::Hello& hello,
@@ -60,15 +61,18 @@ std::optional<std::string> ReaderRegistry::admit(std::unique_ptr<ReaderConnectio
         return text;
     }
     const std::uint64_t latest = layout::latestSequence(pool.header().latest.load());
-    if (auto ready = peer->setUp(grantedLeases(leaseLimit_, slotCount_, peer->requestedLeases()),
-                                 latest ? latest - 1 : publishedSequence);
-        !ready) {
+    auto ready = peer->setUp(grantedLeases(leaseLimit_, slotCount_, peer->requestedLeases()),
+                             latest ? latest - 1 : publishedSequence);
+    // The reader's listener is the reader's alone once sent: we keep no copy, so it is
+    // gone (and off the eventfd's wait queue) when the reader is.
+    auto listener = ready ? wakeChannel_.newListener() : Result<UniqueFd>(std::move(ready).error());
+    if (!listener) {
         const std::string text = "the writer could not set up a reader";
         peer->sendRefused(protocol::Reason::Internal, text);
-        return text + ": " + ready.error().message;
+        return text + ": " + listener.error().message;
     }
     welcome.controlSize = layout::kControlBlockSize;
-    const int fds[] = {pool.readOnlyFd(), peer->controlFd(), peer->wakeReadEnd()};
+    const int fds[] = {pool.readOnlyFd(), peer->controlFd(), listener->get()};
     if (auto sent = peer->send(
             protocol::encode(protocol::MessageType::Welcome, &welcome, sizeof(welcome), 3), fds);
         !sent) {
@@ -131,9 +135,15 @@ void ReaderRegistry::remove(std::uint32_t readerId, ReaderEvent::Kind kind,
     pool_->wakeWaitingWriter();  // a lossless loan() may wait on it
 }
 
-void ReaderRegistry::wake(ReaderConnection::WakeWhen when) {
+void ReaderRegistry::wake(WakeWhen when) {
+    // Every ask is taken, even once one has been: an ask left standing would cost the
+    // next publish a write for nobody.
+    bool wanted = when == WakeWhen::Always;
     for (const auto& reader : readers_) {
-        reader->wake(when);
+        wanted = reader->takeWakeRequest() || wanted;
+    }
+    if (wanted) {
+        wakeChannel_.signal();
     }
 }
 

@@ -101,7 +101,7 @@ struct Writer::Impl final : WriterService::Host {
             closed = true;
             if (generation) {
                 generation->markClosed(sequence);
-                readers->wake(ReaderConnection::WakeWhen::Always);
+                readers->wake(ReaderRegistry::WakeWhen::Always);
             }
         }
         service.reset();  // no more callbacks; pending peers and the listening socket closed
@@ -163,7 +163,12 @@ Result<Writer> Writer::create(std::string_view feed, const Format& format, Write
         return std::move(first).error();
     }
     impl->generation = std::move(*first);
-    impl->readers.emplace(impl->paths.name, impl->options, *impl->generation);
+    auto wakeChannel = WakeChannel::create();
+    if (!wakeChannel) {
+        return std::move(wakeChannel).error();
+    }
+    impl->readers.emplace(impl->paths.name, impl->options, *impl->generation,
+                          std::move(*wakeChannel));
     impl->stats.generation = 1;
 
     auto listening = impl->feedLock->listen(socketAccessFor(impl->options.access));
@@ -260,7 +265,7 @@ Result<void> Writer::publishFrame(LoanedFrame& frame, const FrameMeta& meta, Ret
         current.giveBack(frame.slot_);
         frame.forget();  // published: the slot is ours again
     }
-    impl.readers->wake(ReaderConnection::WakeWhen::Asked);
+    impl.readers->wake(ReaderRegistry::WakeWhen::Asked);
     return {};
 }
 
@@ -321,7 +326,7 @@ Result<void> Writer::reconfigure(const Format& format) {
     impl.readers->moveTo(*impl.generation);
     // Readers see the flag only after the message is queued on their socket.
     retired->markRetired();
-    impl.readers->wake(ReaderConnection::WakeWhen::Always);
+    impl.readers->wake(ReaderRegistry::WakeWhen::Always);
     log(LogLevel::Info, "feed '" + impl.paths.name + "': format is now " + format.describe() +
                             " (pool generation " + std::to_string(number) + ")");
     impl.report(lock);
@@ -337,7 +342,7 @@ Result<void> Writer::endOfStream() {
         return closedError();
     }
     impl_->generation->markEndOfStream(impl_->sequence);
-    impl_->readers->wake(ReaderConnection::WakeWhen::Always);
+    impl_->readers->wake(ReaderRegistry::WakeWhen::Always);
     return {};
 }
 

@@ -396,6 +396,81 @@ TEST_F(Transport, BlockingNextWakesUpForAFramePublishedByAnotherThread) {
     EXPECT_TRUE(hasPattern(frame->bytes(), 3));
 }
 
+TEST_F(Transport, EightSleepingReadersAllWakeForOnePublish) {
+    auto writer = makeWriter("fanwake");
+    std::vector<Reader> readers;
+    for (int i = 0; i < 8; ++i) {
+        readers.push_back(openReader("fanwake"));
+    }
+    ASSERT_TRUE(test::waitUntil([&] { return writer.stats().readers == 8; }));
+    // Each in its own thread, blocked in next() (or about to be): one publish must
+    // reach all of them.
+    std::atomic<int> waiting{0};
+    std::vector<std::optional<Result<Frame>>> got(readers.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+        threads.emplace_back([&, i] {
+            waiting.fetch_add(1);
+            got[i] = readers[i].next(20s);
+        });
+    }
+    ASSERT_TRUE(test::waitUntil([&] { return waiting.load() == 8; }));
+    publish(writer, 5);
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    for (const auto& frame : got) {
+        ASSERT_TRUE(frame.has_value());
+        ASSERT_TRUE(*frame) << frame->error().message;
+        EXPECT_TRUE(hasPattern((*frame)->bytes(), 5));
+    }
+    // And event-loop readers: each fd armed, none readable, all readable after one.
+    std::vector<pollfd> fds;
+    for (auto& reader : readers) {
+        ASSERT_EQ(reader.tryNext().error().code, Errc::WouldBlock);
+        fds.push_back({reader.fd(), POLLIN, 0});
+    }
+    for (auto& pfd : fds) {
+        EXPECT_EQ(::poll(&pfd, 1, 0), 0);
+    }
+    publish(writer, 6);
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+        ASSERT_EQ(::poll(&fds[i], 1, 10000), 1) << "reader " << i << " was not woken";
+        auto frame = readers[i].tryNext();
+        ASSERT_TRUE(frame) << frame.error().message;
+        EXPECT_TRUE(hasPattern(frame->bytes(), 6));
+    }
+}
+
+TEST_F(Transport, TheReaderFdKeepsWakingAcrossAWriterRestartAndStaysTheSameFd) {
+    auto reader = openReader("restart", {.waitForWriter = true});
+    const int fd = reader.fd();
+    for (int round = 1; round <= 3; ++round) {
+        SCOPED_TRACE("writer " + std::to_string(round));
+        auto writer = makeWriter("restart");
+        // Connected again (the first time already); then take a frame the usual way.
+        publish(writer, 100 + static_cast<std::uint64_t>(round));
+        std::optional<Frame> first;
+        ASSERT_TRUE(test::waitUntil([&] {
+            auto frame = reader.next(100ms);
+            if (frame && frame->meta().pts == (100u + static_cast<unsigned>(round)) * 1000u) {
+                first.emplace(std::move(*frame));
+            }
+            return first.has_value();
+        }));
+        first.reset();
+        ASSERT_EQ(reader.tryNext().error().code, Errc::WouldBlock);  // arms the wake-up
+        pollfd pfd{reader.fd(), POLLIN, 0};
+        EXPECT_EQ(::poll(&pfd, 1, 0), 0);
+        publish(writer, 200 + static_cast<std::uint64_t>(round));
+        ASSERT_EQ(::poll(&pfd, 1, 10000), 1);
+        auto frame = reader.tryNext();
+        ASSERT_TRUE(frame) << frame.error().message;
+        EXPECT_TRUE(hasPattern(frame->bytes(), 200 + static_cast<std::uint64_t>(round)));
+        EXPECT_EQ(reader.fd(), fd);
+    }
+}
+
 TEST_F(Transport, SpinModeReceivesFrames) {
     auto writer = makeWriter("spin");
     auto reader = openReader("spin", {.wait = WaitMode::Spin});

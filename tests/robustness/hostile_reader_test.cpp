@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Fake readers against an honest writer: garbage instead of Hello, no Hello at all, a
 // flood of silent connections, a reader that never reads its socket, one that writes
-// garbage into its control block or grabs more leases than its limit. Each is refused
+// garbage into its control block or grabs more leases than its limit, one that does
+// what it can with its wake-up fd. Each is refused
 // or contained with a logged reason; the writer never blocks, crashes or leaks an fd,
 // and an honest reader next to them goes on untouched.
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include "robustness_support.h"
 
@@ -455,4 +462,179 @@ TEST_F(HostileReader, AReaderTalkingAfterItsHelloIsDropped) {
     ASSERT_FALSE(third);
     EXPECT_NE(third.error().message.find("already has 2 readers"), std::string::npos)
         << third.error().message;
+}
+
+namespace {
+
+// What a hostile reader can do with the wake-up fd it was given (an epoll instance
+// watching the writer's eventfd), all at once and for ever: watch fds of its own in it
+// (one always readable), nest it in other epoll sets, wait on it from several threads
+// (taking its edge-triggered wake-ups), poll() it, and ask for a wake-up before every
+// wait. Runs in a child process until killed.
+int abuseWakeFd(const std::string& socketPath) {
+    auto raw = rawHandshake(socketPath);
+    if (!raw) {
+        return 1;
+    }
+    const int wake = raw->wake.get();
+    UniqueFd alwaysReadable(::eventfd(1, EFD_CLOEXEC));
+    epoll_event watch{};
+    watch.events = EPOLLIN;
+    ::epoll_ctl(wake, EPOLL_CTL_ADD, alwaysReadable.get(), &watch);
+    std::vector<UniqueFd> nests;
+    for (int i = 0; i < 16; ++i) {
+        nests.emplace_back(::epoll_create1(EPOLL_CLOEXEC));
+        watch.events = i % 2 ? EPOLLIN | EPOLLET : EPOLLIN;
+        ::epoll_ctl(nests.back().get(), EPOLL_CTL_ADD, wake, &watch);
+    }
+    auto& wantWake = raw->block().wantWake;
+    std::vector<std::thread> waiters;
+    for (int i = 0; i < 3; ++i) {
+        waiters.emplace_back([&, i] {
+            for (;;) {
+                wantWake.store(1);
+                epoll_event events[8];
+                const int on = i == 0 ? wake : nests[static_cast<std::size_t>(i)].get();
+                ::epoll_wait(on, events, 8, 5);
+                pollfd pfd{wake, POLLIN, 0};
+                ::poll(&pfd, 1, 1);
+            }
+        });
+    }
+    for (;;) {
+        // Remove and add its own fd again, over and over.
+        ::epoll_ctl(wake, EPOLL_CTL_DEL, alwaysReadable.get(), nullptr);
+        watch.events = EPOLLIN | EPOLLET;
+        ::epoll_ctl(wake, EPOLL_CTL_ADD, alwaysReadable.get(), &watch);
+        wantWake.store(1);
+    }
+}
+
+// A reader that asks for every wake-up and closes its wake-up fd at once.
+int closeWakeFd(const std::string& socketPath) {
+    auto raw = rawHandshake(socketPath);
+    if (!raw) {
+        return 1;
+    }
+    raw->wake.reset();
+    for (;;) {
+        raw->block().wantWake.store(1);
+        ::usleep(100);
+    }
+}
+
+}  // namespace
+
+TEST_F(HostileReader, WhatAReaderDoesWithItsWakeUpFdStallsNeitherTheWriterNorOtherReaders) {
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    const std::string path = writer->socketPath();
+    // Forked before this process has threads of its own (but the writer's service).
+    test::Child abuser = test::Child::fork([&] { return abuseWakeFd(path); });
+    test::Child closer = test::Child::fork([&] { return closeWakeFd(path); });
+    // One more in this process: asks for every wake-up and never looks at its fd.
+    auto ignorer = rawHandshake(path);
+    ASSERT_TRUE(ignorer);
+    std::vector<HonestReader> honest;
+    for (int i = 0; i < 3; ++i) {
+        honest.push_back(openHonest("feed"));
+    }
+    ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 6; }));
+    std::atomic<bool> stop{false};
+    std::thread asker([&] {
+        while (!stop.load()) {
+            ignorer->block().wantWake.store(1);
+            std::this_thread::sleep_for(100us);
+        }
+    });
+    Publisher publisher(*writer, 1ms);
+    // Blocking honest readers sleep between frames: each frame needs its wake-up.
+    auto readAll = [&](int frames) {
+        for (auto& reader : honest) {
+            reader.readFor(frames);
+        }
+    };
+    readAll(100);
+    abuser.signal(SIGSTOP);
+    ASSERT_TRUE(test::waitUntil([&] { return abuser.stopped(); }));
+    readAll(100);
+    abuser.signal(SIGCONT);
+    readAll(100);
+    abuser.kill();
+    closer.kill();
+    ASSERT_TRUE(test::waitUntil([&] { return writer->stats().readers == 4; }));
+    readAll(100);
+    stop.store(true);
+    asker.join();
+    publisher.stop();
+    EXPECT_EQ(publisher.error(), "");
+    for (const auto& reader : honest) {
+        EXPECT_EQ(reader.frames, 400u);
+        EXPECT_EQ(reader.torn, 0u);
+    }
+}
+
+TEST_F(HostileReader, AReaderThatUsesUpTheKernelsEpollNestingLimitCannotKeepNewReadersOut) {
+    LogCapture log;
+    auto writer = Writer::create("feed", smallFormat());
+    ASSERT_TRUE(writer) << writer.error().message;
+    const std::string path = writer->socketPath();
+    int ends[2];
+    ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+    UniqueFd doneReadEnd(ends[0]);
+    UniqueFd doneWriteEnd(ends[1]);
+    // It nests its wake-up listener in epoll sets of its own until the kernel says no
+    // (EINVAL: at most 500 sets one level above one eventfd's listeners), then waits.
+    test::Child hog = test::Child::fork([&] {
+        doneReadEnd.reset();
+        rlimit files{};
+        ::getrlimit(RLIMIT_NOFILE, &files);
+        files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+        ::setrlimit(RLIMIT_NOFILE, &files);
+        auto raw = rawHandshake(path);
+        if (!raw) {
+            return 1;
+        }
+        std::vector<UniqueFd> nests;
+        for (int i = 0; i < 2000; ++i) {
+            UniqueFd nest(::epoll_create1(EPOLL_CLOEXEC));
+            epoll_event watch{};
+            watch.events = EPOLLIN;
+            if (::epoll_ctl(nest.get(), EPOLL_CTL_ADD, raw->wake.get(), &watch) != 0) {
+                break;
+            }
+            nests.push_back(std::move(nest));
+        }
+        const char count = nests.size() >= 400 ? 'y' : 'n';
+        [[maybe_unused]] auto told = ::write(doneWriteEnd.get(), &count, 1);
+        for (;;) {
+            ::pause();
+        }
+    });
+    doneWriteEnd.reset();
+    char used = 0;
+    pollfd done{doneReadEnd.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&done, 1, 30000), 1);
+    ASSERT_EQ(::read(doneReadEnd.get(), &used, 1), 1);
+    ASSERT_EQ(used, 'y') << "the hostile reader could not nest its listener 400 times";
+
+    // A reader that comes now cannot nest its own listener: it connects all the same,
+    // says why, and takes frames on a timer, blocking or from an event loop.
+    Publisher publisher(*writer, 1ms);
+    auto late = openHonest("feed");
+    late.readFor(50);
+    EXPECT_TRUE(log.contains("cannot watch the writer's wake-up fd")) << "no warning logged";
+    for (int i = 0; i < 20; ++i) {
+        auto armed = late.reader.tryNext();  // take what is there, then arm
+        while (armed) {
+            armed = late.reader.tryNext();
+        }
+        ASSERT_EQ(armed.error().code, Errc::WouldBlock);
+        pollfd pfd{late.reader.fd(), POLLIN, 0};
+        ASSERT_EQ(::poll(&pfd, 1, 10000), 1);
+    }
+    hog.kill();
+    publisher.stop();
+    EXPECT_EQ(publisher.error(), "");
+    EXPECT_EQ(late.torn, 0u);
 }

@@ -250,29 +250,37 @@ TEST_F(HostileWriter, MessagesWithTheWrongFdsAreRefusedAndTheFdsClosed) {
         }
     });
     expectRefused(reader, Errc::BadMessage, "fdCount");
-    // The fds in the wrong order: a pipe where the pool belongs.
+    // The fds in the wrong order: the wake-up listener where the pool belongs.
     reader = openAgainst([](int connection) {
         HonestParts parts = honest();
         sendWelcome(connection, parts,
                     {parts.wakeReader.get(), parts.control.get(), parts.wakeReader.get()});
     });
     expectRefused(reader, Errc::BadPool, "pool fd is not a sealable memfd");
+    expectHonestWriterWorks();
+}
+
+TEST_F(HostileWriter, AWakeUpFdThatIsNotAnEpollInstanceIsRefused) {
+    auto reader = openAgainst([](int connection) {
+        HonestParts parts = honest();
+        // Where the wake-up listener belongs, the eventfd it watches: a reader that
+        // took it could fill its counter or clear its O_NONBLOCK, so it is refused.
+        sendWelcome(connection, parts,
+                    {parts.pool.get(), parts.control.get(), parts.wakeWriter.get()});
+    });
+    expectRefused(reader, Errc::BadMessage, "wake-up fd is not an epoll instance");
+    // A pipe's read end there (the wake-up fd of protocol version 1).
     reader = openAgainst([](int connection) {
         HonestParts parts = honest();
-        // The other kind of fd where the wake-up fd belongs (a socket for a pipe, or
-        // the other way round).
         int ends[2];
-        const int made = writerWakeFdIsPipe()
-                             ? ::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ends)
-                             : ::pipe2(ends, O_CLOEXEC);
-        if (made != 0) {
+        if (::pipe2(ends, O_CLOEXEC) != 0) {
             return;
         }
         UniqueFd mine(ends[1]);
         UniqueFd theirs(ends[0]);
         sendWelcome(connection, parts, {parts.pool.get(), parts.control.get(), theirs.get()});
     });
-    expectRefused(reader, Errc::BadMessage, "wake-up fd");
+    expectRefused(reader, Errc::BadMessage, "wake-up fd is not an epoll instance");
     expectHonestWriterWorks();
 }
 
@@ -517,8 +525,7 @@ TEST_F(HostileWriter, AWriterScribblingOverItsPoolCannotCrashOrHangAReader) {
                 header.eos.store(random() % 16 == 0 ? random() : 0);
                 header.state.store(random() % 16 == 0 ? static_cast<std::uint32_t>(random()) : 0);
                 parts.block().leaseCount = static_cast<std::uint32_t>(random());
-                const char byte = 1;
-                [[maybe_unused]] auto woke = ::write(parts.wakeWriter.get(), &byte, 1);
+                parts.wake();
                 ::usleep(50);
             }
         });
@@ -572,8 +579,7 @@ TEST_F(HostileWriter, ABrokenNewPoolDisconnectsTheReaderWithTheReason) {
         sendRaw(connection, encodeMessage(protocol::MessageType::NewPool, newPool, 1),
                 {unsealed.get()});
         parts.header().state.fetch_or(layout::kPoolRetired);
-        const char byte = 1;
-        [[maybe_unused]] auto woke = ::write(parts.wakeWriter.get(), &byte, 1);
+        parts.wake();
         waitForHangUp(connection);
     });
     ReaderOptions options;

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -384,33 +386,9 @@ void HonestParts::publish(std::uint32_t slot, std::uint64_t sequence) {
     header().published.store(sequence);
 }
 
-bool writerWakeFdIsPipe() {
-    static const bool isPipe = [] {
-        std::string dir =
-            (std::filesystem::temp_directory_path() / "shmframe-probe-XXXXXX").string();
-        if (!::mkdtemp(dir.data())) {
-            return true;
-        }
-        bool pipe = true;
-        {
-            const std::string path = dir + "/probe.sock";
-            auto writer = Writer::create(path, smallFormat());
-            auto socket = writer ? connectRaw(path) : UniqueFd();
-            if (socket && sendRaw(socket.get(), helloMessage()) &&
-                protocol::waitReadable(socket.get(), 5000)) {
-                auto welcome = protocol::receive(socket.get());
-                struct stat info {};
-                if (welcome && welcome->fds.size() == 3 &&
-                    ::fstat(welcome->fds[2].get(), &info) == 0) {
-                    pipe = S_ISFIFO(info.st_mode);
-                }
-            }
-        }
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
-        return pipe;
-    }();
-    return isPipe;
+void HonestParts::wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto woke = ::write(wakeWriter.get(), &one, sizeof(one));
 }
 
 HonestParts makeHonestParts(const Format& format, std::uint32_t slots, bool sealPool,
@@ -458,17 +436,15 @@ HonestParts makeHonestParts(const Format& format, std::uint32_t slots, bool seal
     parts.block().leaseCount = 2;
     parts.block().readerId = 2;
 
-    int ends[2];
-    const int made =
-        writerWakeFdIsPipe()
-            ? ::pipe2(ends, O_CLOEXEC | O_NONBLOCK)
-            : ::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ends);
-    if (made != 0) {
+    parts.wakeWriter = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    parts.wakeReader = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+    epoll_event watch{};
+    watch.events = EPOLLIN | EPOLLET;
+    if (!parts.wakeWriter || !parts.wakeReader ||
+        ::epoll_ctl(parts.wakeReader.get(), EPOLL_CTL_ADD, parts.wakeWriter.get(), &watch) != 0) {
         ADD_FAILURE() << "making the wake-up fds: " << std::strerror(errno);
         return parts;
     }
-    parts.wakeReader = UniqueFd(ends[0]);
-    parts.wakeWriter = UniqueFd(ends[1]);
 
     parts.welcome.writerSession = parts.description.writerSession;
     parts.welcome.poolSize = geometry->poolSize;
@@ -482,7 +458,6 @@ HonestParts makeHonestParts(const Format& format, std::uint32_t slots, bool seal
 FakeWriter::FakeWriter(const std::string& socketPath, std::function<void(int)> serve, int backlog,
                        bool accept)
     : path_(socketPath) {
-    writerWakeFdIsPipe();  // asked once here, not in every child
     UniqueFd listening = listenAt(socketPath, backlog);
     const pid_t parent = ::getpid();
     child_ = test::Child::fork([&]() -> int {

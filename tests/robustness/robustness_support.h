@@ -194,7 +194,8 @@ UniqueFd makeMemfd(const char* name, std::size_t size, bool sealed);
 
 /**
  * What an honest writer would send a reader: a sealed pool with a valid header, a
- * sealed control block, a wake-up socket pair and the Welcome. Fake writers spoil one
+ * sealed control block, a wake-up listener (an epoll watching an eventfd) and the
+ * Welcome. Fake writers spoil one
  * part of it before sending.
  */
 struct HonestParts {
@@ -203,8 +204,8 @@ struct HonestParts {
     Mapping poolMapping;
     UniqueFd control;
     Mapping controlMapping;
-    UniqueFd wakeReader;
-    UniqueFd wakeWriter;
+    UniqueFd wakeReader;  // the listener, sent
+    UniqueFd wakeWriter;  // the eventfd it watches, kept
     protocol::Welcome welcome{};
 
     layout::PoolHeader& header() { return layout::header(poolMapping.data()); }
@@ -213,10 +214,9 @@ struct HonestParts {
     }
     /// Publishes frame \a sequence into \a slot (pattern seed = pts = sequence).
     void publish(std::uint32_t slot, std::uint64_t sequence);
+    /// Wakes the reader, as a writer does after publishing.
+    void wake();
 };
-/// True if an honest writer of this library hands readers a pipe's read end as their
-/// wake-up fd (false: a socket). Found once by asking a real writer.
-bool writerWakeFdIsPipe();
 /// \a sealPool false leaves the pool unsealed; \a rewriteHeader lets a case edit the
 /// header before the seals are applied.
 HonestParts makeHonestParts(const Format& format, std::uint32_t slots = 4, bool sealPool = true,

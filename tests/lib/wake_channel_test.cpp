@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The kernel behaviour the writer's wake-ups rest on (lib/src/wake_channel.h): one
+// write to an eventfd that nobody reads reaches every epoll watching it edge-
+// triggered, every time, and through an epoll nested in another, edge-triggered too.
+#include "wake_channel.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <vector>
+
+using namespace shmframe;
+
+namespace {
+
+// A reader's set with a listener nested in it, as Reader does.
+struct NestedListener {
+    UniqueFd listener;
+    UniqueFd readerSet;
+
+    explicit NestedListener(const WakeChannel& channel)
+        : listener(std::move(*channel.newListener())), readerSet(::epoll_create1(EPOLL_CLOEXEC)) {
+        epoll_event event{};
+        event.events = EPOLLIN | EPOLLET;
+        EXPECT_EQ(::epoll_ctl(readerSet.get(), EPOLL_CTL_ADD, listener.get(), &event), 0);
+    }
+    // What one epoll_wait(0) on the reader's set finds.
+    int ready() const {
+        epoll_event events[4];
+        return ::epoll_wait(readerSet.get(), events, 4, 0);
+    }
+};
+
+}  // namespace
+
+TEST(WakeChannel, EverySignalReachesEveryNestedListenerOnceAndNoneWithoutOne) {
+    auto channel = WakeChannel::create();
+    ASSERT_TRUE(channel) << channel.error().message;
+    std::vector<NestedListener> readers;
+    for (int i = 0; i < 8; ++i) {
+        readers.emplace_back(*channel);
+    }
+    for (const auto& reader : readers) {
+        EXPECT_EQ(reader.ready(), 0);
+    }
+    for (int round = 0; round < 5; ++round) {
+        channel->signal();  // the eventfd stays readable: only the write is an edge
+        for (const auto& reader : readers) {
+            EXPECT_EQ(reader.ready(), 1) << "round " << round;
+            EXPECT_EQ(reader.ready(), 0) << "round " << round;
+        }
+    }
+    channel->signal();
+    channel->signal();
+    EXPECT_EQ(readers[0].ready(), 1);  // two before one wait: one wake-up
+    EXPECT_EQ(readers[0].ready(), 0);
+}
+
+TEST(WakeChannel, WhatOneReaderDoesWithItsListenerReachesNoOtherReader) {
+    auto channel = WakeChannel::create();
+    ASSERT_TRUE(channel);
+    NestedListener honest(*channel);
+    NestedListener hostile(*channel);
+    // It takes its wake-ups from the listener itself, and cannot read or write it.
+    epoll_event events[4];
+    channel->signal();
+    EXPECT_EQ(::epoll_wait(hostile.listener.get(), events, 4, 0), 1);
+    std::uint64_t value = 1;
+    EXPECT_LT(::write(hostile.listener.get(), &value, sizeof(value)), 0);
+    EXPECT_LT(::read(hostile.listener.get(), &value, sizeof(value)), 0);
+    EXPECT_EQ(honest.ready(), 1);
+    // It watches an always-readable fd of its own in it, then closes it all.
+    UniqueFd own(::eventfd(1, EFD_CLOEXEC));
+    epoll_event event{};
+    event.events = EPOLLIN;
+    EXPECT_EQ(::epoll_ctl(hostile.listener.get(), EPOLL_CTL_ADD, own.get(), &event), 0);
+    EXPECT_EQ(honest.ready(), 0);
+    hostile.listener.reset();
+    hostile.readerSet.reset();
+    channel->signal();
+    EXPECT_EQ(honest.ready(), 1);
+    EXPECT_EQ(honest.ready(), 0);
+}
+
+TEST(WakeChannel, OnlyAnEpollInstanceIsTakenForAListener) {
+    auto channel = WakeChannel::create();
+    ASSERT_TRUE(channel);
+    auto listener = channel->newListener();
+    ASSERT_TRUE(listener);
+    EXPECT_TRUE(WakeChannel::isListener(listener->get()));
+    UniqueFd eventFd(::eventfd(0, EFD_CLOEXEC));
+    EXPECT_FALSE(WakeChannel::isListener(eventFd.get()));
+    int ends[2];
+    ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+    UniqueFd readEnd(ends[0]);
+    UniqueFd writeEnd(ends[1]);
+    EXPECT_FALSE(WakeChannel::isListener(readEnd.get()));
+    EXPECT_FALSE(WakeChannel::isListener(-1));
+}
