@@ -84,15 +84,16 @@ Result<void> Reader::Impl::connect() {
         return std::move(connected).error();
     }
     // The kernel may refuse to nest the writer's listener (EINVAL): the wake-ups of one
-    // file may pass through at most 500 nested epoll sets, every reader's counted, and
-    // a hostile reader can take them all. Then we look for frames on a timer instead.
+    // file may pass through at most 500 nested epoll sets, every reader's of our uid
+    // counted (the writer has news per reader uid), and a hostile reader of our uid can
+    // take them all. Then we look for frames on a timer instead.
     if (auto watched = events->add(connected->control->wake.get(), EventSet::Source::Wake);
         !watched) {
         log(LogLevel::Warning,
             "feed '" + paths.name + "': cannot watch the writer's wake-up fd (" +
                 watched.error().message +
                 "; the kernel lets one writer's wake-ups reach at most 500 nested epoll "
-                "sets): looking for new frames every " +
+                "sets per reader uid): looking for new frames every " +
                 std::to_string(kUnwatchedTickNs / 1'000'000) + " ms instead");
         events->tickEvery(kUnwatchedTickNs);
     }

@@ -24,13 +24,12 @@ std::uint32_t grantedLeases(std::uint32_t leaseLimit, std::uint32_t slotCount,
 }  // namespace
 
 ReaderRegistry::ReaderRegistry(std::string feedName, const WriterOptions& options,
-                               PoolGeneration& pool, WakeChannel wakeChannel)
+                               PoolGeneration& pool)
     : feedName_(std::move(feedName)),
       maxReaders_(options.maxReaders),
       leaseLimit_(options.leaseLimit),
       slotCount_(options.slotCount),
-      pool_(&pool),
-      wakeChannel_(std::move(wakeChannel)) {}
+      pool_(&pool) {}
 
 std::optional<std::string> ReaderRegistry::admit(std::unique_ptr<ReaderConnection>& peer,
                                                  const protocol::Hello& hello,
@@ -65,7 +64,8 @@ std::optional<std::string> ReaderRegistry::admit(std::unique_ptr<ReaderConnectio
                              latest ? latest - 1 : publishedSequence);
     // The reader's listener is the reader's alone once sent: we keep no copy, so it is
     // gone (and off the eventfd's wait queue) when the reader is.
-    auto listener = ready ? wakeChannel_.newListener() : Result<UniqueFd>(std::move(ready).error());
+    auto listener =
+        ready ? wakeChannel_.newListener(peer->uid()) : Result<UniqueFd>(std::move(ready).error());
     if (!listener) {
         const std::string text = "the writer could not set up a reader";
         peer->sendRefused(protocol::Reason::Internal, text);
@@ -130,7 +130,12 @@ void ReaderRegistry::remove(std::uint32_t readerId, ReaderEvent::Kind kind,
         log(LogLevel::Info, who + "reader " + which + " " + reason);
     }
     events_.push_back(ReaderEvent{kind, readerId, reader.pid(), reader.uid(), reason});
+    const uid_t uid = reader.uid();
     readers_.erase(it);  // closes its socket (removing it from epoll) and unmaps its block
+    if (std::none_of(readers_.begin(), readers_.end(),
+                     [&](const auto& other) { return other->uid() == uid; })) {
+        wakeChannel_.forget(uid);
+    }
     showCount();
     pool_->wakeWaitingWriter();  // a lossless loan() may wait on it
 }
@@ -138,12 +143,28 @@ void ReaderRegistry::remove(std::uint32_t readerId, ReaderEvent::Kind kind,
 void ReaderRegistry::wake(WakeWhen when) {
     // Every ask is taken, even once one has been: an ask left standing would cost the
     // next publish a write for nobody.
-    bool wanted = when == WakeWhen::Always;
-    for (const auto& reader : readers_) {
-        wanted = reader->takeWakeRequest() || wanted;
+    if (when == WakeWhen::Always) {
+        for (const auto& reader : readers_) {
+            reader->takeWakeRequest();
+        }
+        wakeChannel_.signalAll();
+        return;
     }
-    if (wanted) {
-        wakeChannel_.signal();
+    // One write per uid that has a reader asking (readers usually share one uid).
+    uid_t signalled[4];
+    std::size_t signalledCount = 0;
+    for (const auto& reader : readers_) {
+        if (!reader->takeWakeRequest()) {
+            continue;
+        }
+        const uid_t uid = reader->uid();
+        if (std::find(signalled, signalled + signalledCount, uid) != signalled + signalledCount) {
+            continue;
+        }
+        wakeChannel_.signal(uid);
+        if (signalledCount < std::size(signalled)) {
+            signalled[signalledCount++] = uid;
+        }
     }
 }
 

@@ -25,9 +25,8 @@ namespace shmframe {
 class ReaderRegistry final {
   public:
     /// Serves readers of \a feedName from \a pool (see moveTo()), waking them through
-    /// \a wakeChannel.
-    ReaderRegistry(std::string feedName, const WriterOptions& options, PoolGeneration& pool,
-                   WakeChannel wakeChannel);
+    /// a WakeChannel of its own.
+    ReaderRegistry(std::string feedName, const WriterOptions& options, PoolGeneration& pool);
 
     const ReaderList& readers() const { return readers_; }
     std::uint32_t count() const { return static_cast<std::uint32_t>(readers_.size()); }

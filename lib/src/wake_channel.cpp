@@ -5,22 +5,26 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
 namespace shmframe {
 
-Result<WakeChannel> WakeChannel::create() {
-    UniqueFd news(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!news) {
-        return Error::fromErrno("creating the writer's wake-up eventfd", errno);
+Result<UniqueFd> WakeChannel::newListener(uid_t uid) {
+    auto news = std::find_if(news_.begin(), news_.end(),
+                             [&](const News& entry) { return entry.uid == uid; });
+    if (news == news_.end()) {
+        UniqueFd eventFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!eventFd) {
+            return Error::fromErrno("creating the writer's wake-up eventfd", errno);
+        }
+        news_.push_back({uid, std::move(eventFd)});
+        news = std::prev(news_.end());
     }
-    return WakeChannel(std::move(news));
-}
-
-Result<UniqueFd> WakeChannel::newListener() const {
     UniqueFd listener(::epoll_create1(EPOLL_CLOEXEC));
     if (!listener) {
         return Error::fromErrno("creating a reader's wake-up epoll", errno);
@@ -29,16 +33,35 @@ Result<UniqueFd> WakeChannel::newListener() const {
     // only a write (each one, even with the item already ready) reaches the reader.
     epoll_event event{};
     event.events = EPOLLIN | EPOLLET;
-    if (::epoll_ctl(listener.get(), EPOLL_CTL_ADD, news_.get(), &event) != 0) {
+    if (::epoll_ctl(listener.get(), EPOLL_CTL_ADD, news->eventFd.get(), &event) != 0) {
         return Error::fromErrno("watching the wake-up eventfd", errno);
     }
     return listener;
 }
 
-void WakeChannel::signal() const {
+void WakeChannel::signal(uid_t uid) const {
+    for (const News& news : news_) {
+        if (news.uid == uid) {
+            write(news);
+            return;
+        }
+    }
+}
+
+void WakeChannel::signalAll() const {
+    for (const News& news : news_) {
+        write(news);
+    }
+}
+
+void WakeChannel::forget(uid_t uid) {
+    std::erase_if(news_, [&](const News& entry) { return entry.uid == uid; });
+}
+
+void WakeChannel::write(const News& news) {
     const std::uint64_t one = 1;
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (::write(news_.get(), &one, sizeof(one)) == sizeof(one)) {
+        if (::write(news.eventFd.get(), &one, sizeof(one)) == sizeof(one)) {
             return;
         }
         if (errno != EAGAIN) {
@@ -47,7 +70,7 @@ void WakeChannel::signal() const {
         // The counter is full (2^64 - 2 wake-ups): empty it and write again. Listeners
         // are edge-triggered, so emptying it takes nothing from them.
         std::uint64_t count;
-        [[maybe_unused]] auto emptied = ::read(news_.get(), &count, sizeof(count));
+        [[maybe_unused]] auto emptied = ::read(news.eventFd.get(), &count, sizeof(count));
     }
 }
 

@@ -8,7 +8,19 @@
 // read and no second wait to take a wake-up. A reader holds no fd to the eventfd:
 // it cannot read, fill or block it, nor change its flags; all it can touch is its
 // own epoll instance.
+//
+// One thing a reader can do to others through a shared eventfd: the kernel lets a
+// file's wake-ups pass through a bounded number of nested epoll sets (500 one level
+// up, 100 two levels up), counted over every epoll watching it. A reader that nests
+// its listener hundreds of times would use that up for every other reader. So each
+// reader uid gets an eventfd of its own: a reader can only spend its own uid's
+// budget, whose other processes it could disturb anyway. Readers usually all run as
+// one uid, so a publish is still one write.
 #pragma once
+
+#include <sys/types.h>
+
+#include <vector>
 
 #include "shmframe/error.h"
 #include "unique_fd.h"
@@ -17,21 +29,30 @@ namespace shmframe {
 
 class WakeChannel final {
   public:
-    static Result<WakeChannel> create();
+    WakeChannel() = default;
 
-    /// A new epoll instance watching the news (EPOLLIN | EPOLLET): one reader's listener.
-    Result<UniqueFd> newListener() const;
+    /// A new epoll instance watching the news of \a uid's readers (EPOLLIN | EPOLLET):
+    /// one reader's listener.
+    Result<UniqueFd> newListener(uid_t uid);
 
-    /// Wakes every listener: one write to the eventfd, which never blocks.
-    void signal() const;
+    /// Wakes every listener of \a uid's readers: one write, which never blocks.
+    void signal(uid_t uid) const;
+    /// Wakes every listener: one write per reader uid.
+    void signalAll() const;
+    /// Closes the news of a uid that has no readers left (its listeners are gone).
+    void forget(uid_t uid);
 
     /// Whether \a fd, as the writer handed it to a reader, is a listener: an epoll
     /// instance (the reader cannot see what it watches).
     static bool isListener(int fd);
 
   private:
-    explicit WakeChannel(UniqueFd news) : news_(std::move(news)) {}
-    UniqueFd news_;  // eventfd, O_NONBLOCK, never read but to reset a full counter
+    struct News {
+        uid_t uid;
+        UniqueFd eventFd;  // O_NONBLOCK, never read but to reset a full counter
+    };
+    static void write(const News& news);
+    std::vector<News> news_;  // a few entries: one per uid with readers
 };
 
 }  // namespace shmframe

@@ -163,12 +163,7 @@ Result<Writer> Writer::create(std::string_view feed, const Format& format, Write
         return std::move(first).error();
     }
     impl->generation = std::move(*first);
-    auto wakeChannel = WakeChannel::create();
-    if (!wakeChannel) {
-        return std::move(wakeChannel).error();
-    }
-    impl->readers.emplace(impl->paths.name, impl->options, *impl->generation,
-                          std::move(*wakeChannel));
+    impl->readers.emplace(impl->paths.name, impl->options, *impl->generation);
     impl->stats.generation = 1;
 
     auto listening = impl->feedLock->listen(socketAccessFor(impl->options.access));

@@ -10,19 +10,23 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <memory>
 #include <vector>
 
 using namespace shmframe;
 
 namespace {
 
+constexpr uid_t kUid = 1000;
+
 // A reader's set with a listener nested in it, as Reader does.
 struct NestedListener {
     UniqueFd listener;
     UniqueFd readerSet;
 
-    explicit NestedListener(const WakeChannel& channel)
-        : listener(std::move(*channel.newListener())), readerSet(::epoll_create1(EPOLL_CLOEXEC)) {
+    explicit NestedListener(WakeChannel& channel, uid_t uid = kUid)
+        : listener(std::move(*channel.newListener(uid))),
+          readerSet(::epoll_create1(EPOLL_CLOEXEC)) {
         epoll_event event{};
         event.events = EPOLLIN | EPOLLET;
         EXPECT_EQ(::epoll_ctl(readerSet.get(), EPOLL_CTL_ADD, listener.get(), &event), 0);
@@ -37,8 +41,7 @@ struct NestedListener {
 }  // namespace
 
 TEST(WakeChannel, EverySignalReachesEveryNestedListenerOnceAndNoneWithoutOne) {
-    auto channel = WakeChannel::create();
-    ASSERT_TRUE(channel) << channel.error().message;
+    auto channel = std::make_unique<WakeChannel>();
     std::vector<NestedListener> readers;
     for (int i = 0; i < 8; ++i) {
         readers.emplace_back(*channel);
@@ -47,26 +50,25 @@ TEST(WakeChannel, EverySignalReachesEveryNestedListenerOnceAndNoneWithoutOne) {
         EXPECT_EQ(reader.ready(), 0);
     }
     for (int round = 0; round < 5; ++round) {
-        channel->signal();  // the eventfd stays readable: only the write is an edge
+        channel->signal(kUid);  // the eventfd stays readable: only the write is an edge
         for (const auto& reader : readers) {
             EXPECT_EQ(reader.ready(), 1) << "round " << round;
             EXPECT_EQ(reader.ready(), 0) << "round " << round;
         }
     }
-    channel->signal();
-    channel->signal();
+    channel->signal(kUid);
+    channel->signal(kUid);
     EXPECT_EQ(readers[0].ready(), 1);  // two before one wait: one wake-up
     EXPECT_EQ(readers[0].ready(), 0);
 }
 
 TEST(WakeChannel, WhatOneReaderDoesWithItsListenerReachesNoOtherReader) {
-    auto channel = WakeChannel::create();
-    ASSERT_TRUE(channel);
+    auto channel = std::make_unique<WakeChannel>();
     NestedListener honest(*channel);
     NestedListener hostile(*channel);
     // It takes its wake-ups from the listener itself, and cannot read or write it.
     epoll_event events[4];
-    channel->signal();
+    channel->signal(kUid);
     EXPECT_EQ(::epoll_wait(hostile.listener.get(), events, 4, 0), 1);
     std::uint64_t value = 1;
     EXPECT_LT(::write(hostile.listener.get(), &value, sizeof(value)), 0);
@@ -80,15 +82,14 @@ TEST(WakeChannel, WhatOneReaderDoesWithItsListenerReachesNoOtherReader) {
     EXPECT_EQ(honest.ready(), 0);
     hostile.listener.reset();
     hostile.readerSet.reset();
-    channel->signal();
+    channel->signal(kUid);
     EXPECT_EQ(honest.ready(), 1);
     EXPECT_EQ(honest.ready(), 0);
 }
 
 TEST(WakeChannel, OnlyAnEpollInstanceIsTakenForAListener) {
-    auto channel = WakeChannel::create();
-    ASSERT_TRUE(channel);
-    auto listener = channel->newListener();
+    auto channel = std::make_unique<WakeChannel>();
+    auto listener = channel->newListener(kUid);
     ASSERT_TRUE(listener);
     EXPECT_TRUE(WakeChannel::isListener(listener->get()));
     UniqueFd eventFd(::eventfd(0, EFD_CLOEXEC));
@@ -99,4 +100,30 @@ TEST(WakeChannel, OnlyAnEpollInstanceIsTakenForAListener) {
     UniqueFd writeEnd(ends[1]);
     EXPECT_FALSE(WakeChannel::isListener(readEnd.get()));
     EXPECT_FALSE(WakeChannel::isListener(-1));
+}
+
+// Each reader uid has news of its own, so what a reader does to the kernel's budget of
+// nested epolls (or anything else) stays with readers of its uid.
+TEST(WakeChannel, ReadersOfAnotherUidListenToNewsOfTheirOwn) {
+    WakeChannel channel;
+    NestedListener mine(channel, kUid);
+    NestedListener theirs(channel, kUid + 1);
+    channel.signal(kUid);
+    EXPECT_EQ(mine.ready(), 1);
+    EXPECT_EQ(theirs.ready(), 0);
+    channel.signal(kUid + 1);
+    EXPECT_EQ(mine.ready(), 0);
+    EXPECT_EQ(theirs.ready(), 1);
+    channel.signalAll();
+    EXPECT_EQ(mine.ready(), 1);
+    EXPECT_EQ(theirs.ready(), 1);
+    // A uid whose readers all left is forgotten; a new reader of it gets new news.
+    channel.forget(kUid + 1);
+    channel.signalAll();
+    EXPECT_EQ(mine.ready(), 1);
+    EXPECT_EQ(theirs.ready(), 0);
+    NestedListener again(channel, kUid + 1);
+    channel.signal(kUid + 1);
+    EXPECT_EQ(again.ready(), 1);
+    EXPECT_EQ(mine.ready(), 0);
 }
