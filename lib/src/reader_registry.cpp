@@ -150,22 +150,12 @@ void ReaderRegistry::wake(WakeWhen when) {
         wakeChannel_.signalAll();
         return;
     }
-    // One write per uid that has a reader asking (readers usually share one uid).
-    uid_t signalled[4];
-    std::size_t signalledCount = 0;
     for (const auto& reader : readers_) {
-        if (!reader->takeWakeRequest()) {
-            continue;
-        }
-        const uid_t uid = reader->uid();
-        if (std::find(signalled, signalled + signalledCount, uid) != signalled + signalledCount) {
-            continue;
-        }
-        wakeChannel_.signal(uid);
-        if (signalledCount < std::size(signalled)) {
-            signalled[signalledCount++] = uid;
+        if (reader->takeWakeRequest()) {
+            wakeChannel_.request(reader->uid());
         }
     }
+    wakeChannel_.flush();
 }
 
 void ReaderRegistry::moveTo(PoolGeneration& pool) {

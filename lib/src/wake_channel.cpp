@@ -39,17 +39,27 @@ Result<UniqueFd> WakeChannel::newListener(uid_t uid) {
     return listener;
 }
 
-void WakeChannel::signal(uid_t uid) const {
-    for (const News& news : news_) {
+void WakeChannel::request(uid_t uid) {
+    for (News& news : news_) {
         if (news.uid == uid) {
-            write(news);
+            news.requested = true;
             return;
         }
     }
 }
 
-void WakeChannel::signalAll() const {
-    for (const News& news : news_) {
+void WakeChannel::flush() {
+    for (News& news : news_) {
+        if (news.requested) {
+            news.requested = false;
+            write(news);
+        }
+    }
+}
+
+void WakeChannel::signalAll() {
+    for (News& news : news_) {
+        news.requested = false;
         write(news);
     }
 }

@@ -35,10 +35,13 @@ class WakeChannel final {
     /// one reader's listener.
     Result<UniqueFd> newListener(uid_t uid);
 
-    /// Wakes every listener of \a uid's readers: one write, which never blocks.
-    void signal(uid_t uid) const;
+    /// Notes that a reader of \a uid asked to be woken by the next flush().
+    void request(uid_t uid);
+    /// Wakes the listeners of every uid requested since the last flush: one write per
+    /// uid (readers usually share one), which never blocks.
+    void flush();
     /// Wakes every listener: one write per reader uid.
-    void signalAll() const;
+    void signalAll();
     /// Closes the news of a uid that has no readers left (its listeners are gone).
     void forget(uid_t uid);
 
@@ -50,6 +53,7 @@ class WakeChannel final {
     struct News {
         uid_t uid;
         UniqueFd eventFd;  // O_NONBLOCK, never read but to reset a full counter
+        bool requested = false;
     };
     static void write(const News& news);
     std::vector<News> news_;  // a few entries: one per uid with readers

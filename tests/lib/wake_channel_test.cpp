@@ -38,6 +38,12 @@ struct NestedListener {
     }
 };
 
+// One reader of \a uid asking, then the publish that wakes it.
+void publishTo(WakeChannel& channel, uid_t uid) {
+    channel.request(uid);
+    channel.flush();
+}
+
 }  // namespace
 
 TEST(WakeChannel, EverySignalReachesEveryNestedListenerOnceAndNoneWithoutOne) {
@@ -50,14 +56,14 @@ TEST(WakeChannel, EverySignalReachesEveryNestedListenerOnceAndNoneWithoutOne) {
         EXPECT_EQ(reader.ready(), 0);
     }
     for (int round = 0; round < 5; ++round) {
-        channel->signal(kUid);  // the eventfd stays readable: only the write is an edge
+        publishTo(*channel, kUid);  // the eventfd stays readable: only the write is an edge
         for (const auto& reader : readers) {
             EXPECT_EQ(reader.ready(), 1) << "round " << round;
             EXPECT_EQ(reader.ready(), 0) << "round " << round;
         }
     }
-    channel->signal(kUid);
-    channel->signal(kUid);
+    publishTo(*channel, kUid);
+    publishTo(*channel, kUid);
     EXPECT_EQ(readers[0].ready(), 1);  // two before one wait: one wake-up
     EXPECT_EQ(readers[0].ready(), 0);
 }
@@ -68,7 +74,7 @@ TEST(WakeChannel, WhatOneReaderDoesWithItsListenerReachesNoOtherReader) {
     NestedListener hostile(*channel);
     // It takes its wake-ups from the listener itself, and cannot read or write it.
     epoll_event events[4];
-    channel->signal(kUid);
+    publishTo(*channel, kUid);
     EXPECT_EQ(::epoll_wait(hostile.listener.get(), events, 4, 0), 1);
     std::uint64_t value = 1;
     EXPECT_LT(::write(hostile.listener.get(), &value, sizeof(value)), 0);
@@ -82,7 +88,7 @@ TEST(WakeChannel, WhatOneReaderDoesWithItsListenerReachesNoOtherReader) {
     EXPECT_EQ(honest.ready(), 0);
     hostile.listener.reset();
     hostile.readerSet.reset();
-    channel->signal(kUid);
+    publishTo(*channel, kUid);
     EXPECT_EQ(honest.ready(), 1);
     EXPECT_EQ(honest.ready(), 0);
 }
@@ -108,10 +114,10 @@ TEST(WakeChannel, ReadersOfAnotherUidListenToNewsOfTheirOwn) {
     WakeChannel channel;
     NestedListener mine(channel, kUid);
     NestedListener theirs(channel, kUid + 1);
-    channel.signal(kUid);
+    publishTo(channel, kUid);
     EXPECT_EQ(mine.ready(), 1);
     EXPECT_EQ(theirs.ready(), 0);
-    channel.signal(kUid + 1);
+    publishTo(channel, kUid + 1);
     EXPECT_EQ(mine.ready(), 0);
     EXPECT_EQ(theirs.ready(), 1);
     channel.signalAll();
@@ -123,7 +129,32 @@ TEST(WakeChannel, ReadersOfAnotherUidListenToNewsOfTheirOwn) {
     EXPECT_EQ(mine.ready(), 1);
     EXPECT_EQ(theirs.ready(), 0);
     NestedListener again(channel, kUid + 1);
-    channel.signal(kUid + 1);
+    publishTo(channel, kUid + 1);
     EXPECT_EQ(again.ready(), 1);
     EXPECT_EQ(mine.ready(), 0);
+}
+
+// A publish writes once per uid with a reader asking, and only then: a flush with no
+// requests since the last one wakes nobody, and signalAll() takes standing requests.
+TEST(WakeChannel, AFlushWakesTheRequestedUidsOnceAndForgetsTheRequests) {
+    WakeChannel channel;
+    NestedListener mine(channel, kUid);
+    NestedListener alsoMine(channel, kUid);
+    NestedListener theirs(channel, kUid + 1);
+    channel.request(kUid);
+    channel.request(kUid);
+    channel.request(kUid + 7);  // a uid without readers: nothing to wake
+    channel.flush();
+    EXPECT_EQ(mine.ready(), 1);
+    EXPECT_EQ(alsoMine.ready(), 1);
+    EXPECT_EQ(theirs.ready(), 0);
+    channel.flush();
+    EXPECT_EQ(mine.ready(), 0);
+    EXPECT_EQ(theirs.ready(), 0);
+    channel.request(kUid + 1);
+    channel.signalAll();
+    EXPECT_EQ(mine.ready(), 1);
+    EXPECT_EQ(theirs.ready(), 1);
+    channel.flush();
+    EXPECT_EQ(theirs.ready(), 0);
 }
