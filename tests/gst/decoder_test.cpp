@@ -23,11 +23,13 @@ struct Codec {
     const char* encoder;
     const char* parser;  // "" when none is needed
     const char* decoder;
-    bool zeroCopy;  // decodes into the sink's slots at every size
+    bool zeroCopyWithVideoMeta;  // with video-meta=true too, decodes into the slots
 };
 
-// avdec_h264/h265 decode into the sink's slots laid out with their padding
-// (GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT); vp9dec outputs libvpx's own frame buffers.
+// By default (video-meta=false) every decoder writes each frame into a slot of the
+// sink's pool. With video-meta=true avdec_h264/h265 decode into the slots laid out
+// with their padding (GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT), and vp9dec, seeing
+// GstVideoMeta, outputs libvpx's own frame buffers, which the sink copies.
 
 const Codec kCodecs[] = {
     {"H264", "x264enc speed-preset=ultrafast tune=zerolatency", "h264parse", "avdec_h264", true},
@@ -148,19 +150,17 @@ TEST_P(DecoderToSink, DecodedFramesArePublishedAndEveryCopyIsExplained) {
     const SinkCounters direct = publishAll("filesrc location=" + file + " ! matroskademux ! " +
                                            parser + codec.decoder + sink + "direct");
     EXPECT_EQ(direct.published, std::uint64_t{kFrames});
-    if (codec.zeroCopy) {
-        EXPECT_EQ(direct.copied, 0u) << direct.copyReason;
-    } else if (direct.copied > 0) {
-        EXPECT_NE(direct.copyReason, "") << "a copy must say why";
-    }
+    EXPECT_EQ(direct.copied, 0u) << direct.copyReason;
     // With GstVideoMeta announced, padding decoders decode into the slots themselves.
     const SinkCounters padded =
         publishAll("filesrc location=" + file + " ! matroskademux ! " + parser + codec.decoder +
                    sink + "padded video-meta=true");
     EXPECT_EQ(padded.published, std::uint64_t{kFrames});
-    if (codec.zeroCopy) {
+    if (codec.zeroCopyWithVideoMeta) {
         EXPECT_EQ(padded.copied, 0u) << padded.copyReason;
-    } else if (padded.copied > 0) {
+    } else {
+        // As docs/gstreamer.md says of GStreamer 1.22; a newer one may do better.
+        EXPECT_GT(padded.copied, 0u) << "now decodes into the slots: update docs/gstreamer.md";
         EXPECT_NE(padded.copyReason, "") << "a copy must say why";
     }
 
