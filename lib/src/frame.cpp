@@ -57,7 +57,12 @@ bool Frame::leaseIntact() const {
 void Frame::release() noexcept {
     if (leaseWord_) {
         auto* word = static_cast<std::atomic<std::uint64_t>*>(leaseWord_);
-        const std::uint64_t held = word->exchange(0, std::memory_order_release);
+        // A closed word stays closed: the writer let the reader go.
+        std::uint64_t held = word->load(std::memory_order_relaxed);
+        while (held != layout::kLeaseClosed &&
+               !word->compare_exchange_weak(held, 0, std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+        }
         const auto* pool = static_cast<const ReaderPool*>(keepAlive_.get());
         if (held & layout::kLeaseRevoked) {
             pool->control->revoked->fetch_add(1, std::memory_order_relaxed);

@@ -57,6 +57,10 @@ inline constexpr std::uint32_t latestSlot(std::uint64_t latest) {
 /// A lease word holds the sequence a reader holds; the writer sets this bit when it
 /// had to take the slot back (never-block with every slot pinned).
 inline constexpr std::uint64_t kLeaseRevoked = std::uint64_t{1} << 63;
+/// What the writer leaves in every lease word of a reader it let go (dropped, or hung
+/// up): a frame the reader still holds reads as revoked, and the word, never zero
+/// again, takes no new lease (the reader copies until it learns it was let go).
+inline constexpr std::uint64_t kLeaseClosed = kLeaseRevoked | (std::uint64_t{1} << 62);
 /// `eos` holds the sequence of the last frame before end of stream, with this bit.
 inline constexpr std::uint64_t kEosFlag = std::uint64_t{1} << 63;
 

@@ -70,6 +70,12 @@ std::uint32_t ReaderConnection::revokeLease(std::uint64_t sequence) {
     return revoked;
 }
 
+void ReaderConnection::closeLeases() {
+    for (std::uint32_t i = 0; block_ && i < leaseCount_; ++i) {
+        block_->leases[i].exchange(layout::kLeaseClosed, std::memory_order_seq_cst);
+    }
+}
+
 std::uint64_t ReaderConnection::consumed() const {
     return block_->consumed.load();
 }

@@ -55,6 +55,9 @@ class ReaderConnection final {
     bool holdsLease(std::uint64_t sequence) const;
     /// Marks every lease word holding \a sequence revoked; returns how many.
     std::uint32_t revokeLease(std::uint64_t sequence);
+    /// The reader is let go: its slots go back to the pool, so every lease it holds is
+    /// revoked and no new one can be taken (layout::kLeaseClosed).
+    void closeLeases();
     /// The last frame a sequential reader consumed.
     std::uint64_t consumed() const;
 

@@ -131,6 +131,9 @@ void ReaderRegistry::remove(std::uint32_t readerId, ReaderEvent::Kind kind,
     }
     events_.push_back(ReaderEvent{kind, readerId, reader.pid(), reader.uid(), reason});
     const uid_t uid = reader.uid();
+    // Its slots are the pool's again: frames it still holds must not read as intact
+    // once they are written over (a stopped reader, continued, checks its frames).
+    reader.closeLeases();
     readers_.erase(it);  // closes its socket (removing it from epoll) and unmaps its block
     if (std::none_of(readers_.begin(), readers_.end(),
                      [&](const auto& other) { return other->uid() == uid; })) {

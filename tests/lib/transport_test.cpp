@@ -312,6 +312,57 @@ TEST_F(Transport, LosslessWriterDropsAReaderThatStopsReadingAfterItsTimeout) {
     EXPECT_EQ(last, Errc::Dropped);
 }
 
+// A reader let go gets its slots taken back: a frame it still holds must read as
+// revoked once its slot is written over, and what it reads of the old pool before it
+// learns it was let go comes as checked copies (a stopped reader, continued, was
+// seeing torn frames whose leases still read as intact).
+TEST_F(Transport, FramesOfAReaderThatWasLetGoReadAsRevokedAndItTakesNoNewLease) {
+    WriterOptions options;
+    options.slotCount = 3;
+    options.policy = WriterPolicy::Lossless;
+    options.losslessTimeout = 100ms;
+    auto writer = makeWriter("letgo", PixelFormat::GRAY8, options);
+    auto reader = openReader("letgo", {.mode = ReadMode::Sequential, .reconnect = false});
+    ASSERT_TRUE(test::waitUntil([&] { return writer.stats().readers == 1; }));
+    publish(writer, 1);
+    auto held = reader.next(1s);
+    ASSERT_TRUE(held);
+    EXPECT_FALSE(held->isCopy());
+    EXPECT_TRUE(held->leaseIntact());
+    for (std::uint64_t i = 2; i <= 4; ++i) {
+        publish(writer, i);  // the fourth waits for the reader, then drops it
+    }
+    ASSERT_EQ(writer.stats().readersDropped, 1u);
+    EXPECT_FALSE(held->leaseIntact()) << "the writer took the slot back";
+    // Every slot but the newest frame's written over: the held frame's too.
+    std::vector<LoanedFrame> loans;
+    for (int i = 0; i < 2; ++i) {
+        auto loan = writer.loan();
+        ASSERT_TRUE(loan) << loan.error().message;
+        fillPattern(loan->bytes(), 99);
+        loans.push_back(std::move(*loan));
+    }
+    for (auto& loan : loans) {
+        ASSERT_TRUE(writer.publish(std::move(loan)));
+    }
+    EXPECT_FALSE(hasPattern(held->bytes(), 1))
+        << "its slot was not reused: the test proves nothing";
+    EXPECT_FALSE(held->leaseIntact());
+    held = Result<Frame>(Error::make(Errc::WouldBlock, "released"));  // a closed lease stays closed
+    Errc last = Errc::WouldBlock;
+    for (int i = 0; i < 10 && last != Errc::Dropped; ++i) {
+        auto frame = reader.next(200ms);
+        if (!frame) {
+            last = frame.error().code;
+            continue;
+        }
+        EXPECT_TRUE(frame->isCopy()) << "a lease taken after the reader was let go";
+        EXPECT_TRUE(hasPattern(frame->bytes(), frame->meta().pts / 1000) ||
+                    hasPattern(frame->bytes(), 99));
+    }
+    EXPECT_EQ(last, Errc::Dropped);
+}
+
 TEST_F(Transport, EndOfStreamComesAfterTheLastFrameThenWriterGone) {
     auto writer = std::make_unique<Writer>(makeWriter("eos"));
     auto reader = openReader("eos", {.mode = ReadMode::Sequential, .reconnect = false});

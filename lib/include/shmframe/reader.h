@@ -158,8 +158,9 @@ class Frame {
     bool isCopy() const { return copy_ != nullptr; }
     /**
      * \brief False if the writer revoked the lease because every slot was pinned
-     * (never-block policy, more readers pinning more frames than slots): the
-     * pixels may then be overwritten. Check after reading to detect it.
+     * (never-block policy, more readers pinning more frames than slots), or let
+     * the reader go (dropped it, or the reader hung up) while it held the frame:
+     * the pixels may then be overwritten. Check after reading to detect it.
      */
     bool leaseIntact() const;
     /// \brief Writer session and pool generation this frame came from.
