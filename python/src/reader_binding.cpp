@@ -289,8 +289,9 @@ while any array over it lives), and a released Frame refuses new arrays.
                                "True when the reader was over its lease limit and got a private "
                                "copy instead of a view of the slot.")
         .def_property_readonly("lease_intact", &ReadFrame::leaseIntact,
-                               "False if the writer took the lease back (every slot pinned); "
-                               "the pixels may then have been overwritten.")
+                               "False if the writer took the lease back (every slot pinned, "
+                               "or it let the reader go); the pixels may then have been "
+                               "overwritten.")
         .def_property_readonly("writer_session", &ReadFrame::writerSession)
         .def_property_readonly("generation", &ReadFrame::generation)
         .def("release", &ReadFrame::release,
