@@ -108,18 +108,18 @@ if [ "$quick" = 1 ]; then
     sizes="1280x720"
     runs=${runs:-1}
     api_frames=300 wake_frames=300 copy_frames=60 gst_frames=60 gst_warmup=10
-    fanout_frames=200 saturate_seconds=1 memcpy_reps=5 nv12_size=""
-    fanout_size="1280x720"
+    fanout_frames=200 wake_fanout_frames=100 saturate_seconds=1 memcpy_reps=5 nv12_size=""
+    fanout_size="1280x720" same_rate_sizes="1280x720"
     h264_sizes="1280x720" gst_readers="1 2 4 8"
 else
     sizes="1280x720 1920x1080 3840x2160"
     runs=${runs:-3}
     api_frames=1000 wake_frames=1000 copy_frames=150 gst_frames=120 gst_warmup=15
-    fanout_frames=600 saturate_seconds=2 memcpy_reps=30 nv12_size="1920x1080"
-    fanout_size="1920x1080"
+    fanout_frames=600 wake_fanout_frames=1000 saturate_seconds=2 memcpy_reps=30
+    nv12_size="1920x1080" fanout_size="1920x1080" same_rate_sizes="1920x1080 3840x2160"
     h264_sizes="1920x1080 3840x2160" gst_readers="1 2 4 8"
 fi
-api_fps=200 gst_fps=30 copy_fps=30
+api_fps=200 gst_fps=30 copy_fps=30  # series api-block-30fps runs at gst_fps
 
 # Appends a program's JSON records; a program that fails or prints nothing becomes a
 # "skipped" record, so the report always says what happened to each scenario.
@@ -182,6 +182,13 @@ for run in $(seq 1 "$runs"); do
         scenario "floor-$kind" - 60 "$bin/shmframe_bench_floor" wake --kind "$kind" \
             --fps "$api_fps" --frames "$wake_frames" --warmup 50 --run "$run"
     done
+    # One FUTEX_WAKE of N sleeping processes: the kernel's own cost of waking N
+    # sleepers, the floor of fan-out (N=1 is floor-futex above).
+    for waiters in 2 4 8; do
+        scenario "floor-futex-$waiters" - 60 "$bin/shmframe_bench_floor" wake --kind futex \
+            --waiters "$waiters" --fps "$api_fps" --frames "$wake_fanout_frames" --warmup 50 \
+            --run "$run"
+    done
     for size in $sizes; do
         w=${size%x*} h=${size#*x}
         for wait in block spin paced; do
@@ -189,6 +196,15 @@ for run in $(seq 1 "$runs"); do
                 --width "$w" --height "$h" --fps "$api_fps" --frames "$api_frames" \
                 --warmup 50 --run "$run"
         done
+        # Blocking at the GStreamer pairs' rate and frame count (gst_fps is 30), which
+        # the pair's latency target compares with: on a VM the wake-up latency depends
+        # on the idle gap between frames.
+        if [[ " $same_rate_sizes " == *" $size "* ]]; then
+            scenario api-block-30fps "$size" 90 "$bin/shmframe_bench_api" latency \
+                --series api-block-30fps --group latency --wait block --width "$w" \
+                --height "$h" --fps "$gst_fps" --frames "$gst_frames" --warmup "$gst_warmup" \
+                --run "$run"
+        fi
         scenario memcpy "$size" 60 "$bin/shmframe_bench_floor" memcpy --width "$w" \
             --height "$h" --reps "$memcpy_reps" --run "$run"
         scenario unix-socket "$size" 120 "$bin/shmframe_bench_floor" unix-copy --width "$w" \
