@@ -10,7 +10,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <vector>
 
 using namespace shmframe;
@@ -157,4 +160,39 @@ TEST(WakeChannel, AFlushWakesTheRequestedUidsOnceAndForgetsTheRequests) {
     EXPECT_EQ(theirs.ready(), 1);
     channel.flush();
     EXPECT_EQ(theirs.ready(), 0);
+}
+
+// The fd a listener watches, as the kernel lists it in the listener's fdinfo ("tfd:"):
+// the writer's eventfd, which the channel never hands out. -1 if not found.
+int watchedFd(int epollFd) {
+    std::ifstream info("/proc/self/fdinfo/" + std::to_string(epollFd));
+    std::string word;
+    while (info >> word) {
+        if (word == "tfd:") {
+            int fd = -1;
+            info >> fd;
+            return fd;
+        }
+    }
+    return -1;
+}
+
+// 2^64 - 2 wake-ups fill an eventfd's counter, and a write to a full one fails with
+// EAGAIN (the channel's is non-blocking): the channel then empties it and writes
+// again, so wake-ups go on.
+TEST(WakeChannel, AFullCounterIsEmptiedAndTheWakeUpStillArrives) {
+    WakeChannel channel;
+    NestedListener reader(channel);
+    const int news = watchedFd(reader.listener.get());
+    ASSERT_GE(news, 0) << "no tfd: line in the listener's fdinfo";
+    const std::uint64_t nearlyFull = UINT64_MAX - 1;
+    ASSERT_EQ(::write(news, &nearlyFull, sizeof(nearlyFull)), ssize_t(sizeof(nearlyFull)));
+    EXPECT_EQ(reader.ready(), 1);  // that write was an edge too
+    const std::uint64_t one = 1;
+    ASSERT_LT(::write(news, &one, sizeof(one)), 0) << "the counter is not full";
+    ASSERT_EQ(errno, EAGAIN);
+    publishTo(channel, kUid);
+    EXPECT_EQ(reader.ready(), 1) << "a wake-up was lost to a full counter";
+    publishTo(channel, kUid);
+    EXPECT_EQ(reader.ready(), 1);
 }
