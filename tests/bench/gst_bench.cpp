@@ -109,6 +109,9 @@ struct Probes {
     // receiver
     std::mutex mutex;
     std::vector<double> samples;
+    // shmframe only: each sample split at the writer's publish time (the source puts it
+    // on the buffer as a reference timestamp): stamp -> publish, publish -> probe.
+    std::vector<double> beforePublish, afterPublish;
     std::uint64_t warmup = 0;
     std::uint64_t frames = 0;
     std::optional<std::uint64_t> firstIndex;  // of the first frame this receiver saw
@@ -156,6 +159,17 @@ GstPadProbeReturn stampProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
     return GST_PAD_PROBE_OK;
 }
 
+// The writer's publish time (CLOCK_MONOTONIC ns) that shmframesrc puts on each buffer.
+std::optional<std::uint64_t> publishTimeOf(GstBuffer* buffer) {
+    static GstCaps* const reference =
+        gst_caps_new_empty_simple("timestamp/x-shmframe-publish-monotonic");
+    GstReferenceTimestampMeta* meta = gst_buffer_get_reference_timestamp_meta(buffer, reference);
+    if (!meta || !GST_CLOCK_TIME_IS_VALID(meta->timestamp)) {
+        return std::nullopt;
+    }
+    return meta->timestamp;
+}
+
 GstPadProbeReturn readProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
     auto* probes = static_cast<Probes*>(data);
     GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
@@ -197,6 +211,11 @@ GstPadProbeReturn readProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
             probes->firstNs = now;
         }
         probes->samples.push_back(double(now - stamp.timeNs) / 1000.0);
+        if (const auto published = publishTimeOf(buffer);
+            published && *published >= stamp.timeNs && *published <= now) {
+            probes->beforePublish.push_back(double(*published - stamp.timeNs) / 1000.0);
+            probes->afterPublish.push_back(double(now - *published) / 1000.0);
+        }
         probes->lastNs = now;
     }
     if (stamp.index + 1 >= end) {
@@ -426,6 +445,10 @@ Json receiverResult(Probes& probes, const std::string& ending) {
         {"samples", Json::array()}};
     for (double sample : probes.samples) {
         out["samples"].push_back(double(std::llround(sample * 1000.0)) / 1000.0);
+    }
+    if (!probes.beforePublish.empty()) {
+        out["before_publish_p50"] = summarize(probes.beforePublish).p50;
+        out["after_publish_p50"] = summarize(probes.afterPublish).p50;
     }
     return out;
 }
@@ -709,7 +732,7 @@ int runPair(Args& args) {
     std::vector<double> samples;
     Json perReader = Json::array();
     double readerCpu = 0, readerMinflt = 0, readerMajflt = 0, fpsAchieved = 0, copies = 0,
-           layoutCopies = 0;
+           layoutCopies = 0, beforePublish = 0, afterPublish = 0;
     std::uint64_t badStamps = 0;
     std::string ending = "complete";
     for (const Json& result : results) {
@@ -730,6 +753,8 @@ int runPair(Args& args) {
         copies = std::max(copies, result.value("copies", -1.0));
         layoutCopies = std::max(layoutCopies, result.value("layout_copies", -1.0));
         badStamps += result["bad_stamps"].get<std::uint64_t>();
+        beforePublish += result.value("before_publish_p50", -1.0) / readers;
+        afterPublish += result.value("after_publish_p50", -1.0) / readers;
         if (result["ending"] != "complete") {
             ending = result["ending"].get<std::string>();
         }
@@ -756,6 +781,12 @@ int runPair(Args& args) {
     record["writer_minflt"] = sent.value("minflt", -1.0);
     record["sink_copied"] = sent.value("copied", -1.0);
     record["sink_published"] = sent.value("published", -1.0);
+    if (beforePublish >= 0 && afterPublish >= 0) {
+        // Where a shmframe pair's latency goes (p50 of each part, mean over receivers):
+        // the sender's stamp probe to its publish, and the publish to the reader's probe.
+        record["before_publish_p50_us"] = beforePublish;
+        record["after_publish_p50_us"] = afterPublish;
+    }
     if (readers > 1) {
         record["per_reader"] = perReader;
     }

@@ -151,7 +151,8 @@ def summarize_group(key, runs):
     })
     for field in ("writer_cpu_us", "reader_cpu_us", "process_cpu_us", "writer_minflt",
                   "reader_minflt", "writer_majflt", "reader_majflt", "reader_fps", "gb_per_s",
-                  "sink_copied", "reader_copies", "reader_layout_copies", "bad_stamps"):
+                  "sink_copied", "reader_copies", "reader_layout_copies", "bad_stamps",
+                  "before_publish_p50_us", "after_publish_p50_us"):
         values = [r.get(field) for r in measured if isinstance(r.get(field), (int, float))
                   and r.get(field) >= 0]
         if values:
@@ -258,6 +259,14 @@ def evaluate_gst_goals(runs, summaries, ratios, target):
         if runs.get("api-block", w, h):
             name = f"gst-shmframe p50 / api-block p50 @ {label} (pair at 30 fps, API at 200 fps)"
             ratios[name] = runs.paired(ours, runs.get("api-block", w, h), "p50")
+        # Where the pair's time goes: the sender's part (its stamp probe to the publish)
+        # and the rest (the wake-up and the receiver's path to its probe).
+        split = find(summaries, "gst-shmframe", w, h, "RGBA")
+        if split and split.get("before_publish_p50_us") is not None:
+            before, after = split["before_publish_p50_us"], split["after_publish_p50_us"]
+            ratios[f"gst-shmframe p50 share after the publish (wake-up + receiver; sender "
+                   f"{before:.1f} µs, after {after:.1f} µs) @ {label}"] = \
+                after / (before + after) if before + after > 0 else None
     if sizes:
         w, h = sizes[-1]
         label = size_label(w, h)
