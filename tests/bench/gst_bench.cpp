@@ -733,6 +733,7 @@ int runPair(Args& args) {
     Json perReader = Json::array();
     double readerCpu = 0, readerMinflt = 0, readerMajflt = 0, fpsAchieved = 0, copies = 0,
            layoutCopies = 0, beforePublish = 0, afterPublish = 0;
+    std::uint32_t split = 0;  // receivers that reported the split
     std::uint64_t badStamps = 0;
     std::string ending = "complete";
     for (const Json& result : results) {
@@ -753,8 +754,11 @@ int runPair(Args& args) {
         copies = std::max(copies, result.value("copies", -1.0));
         layoutCopies = std::max(layoutCopies, result.value("layout_copies", -1.0));
         badStamps += result["bad_stamps"].get<std::uint64_t>();
-        beforePublish += result.value("before_publish_p50", -1.0) / readers;
-        afterPublish += result.value("after_publish_p50", -1.0) / readers;
+        if (result.contains("before_publish_p50") && result.contains("after_publish_p50")) {
+            beforePublish += result["before_publish_p50"].get<double>();
+            afterPublish += result["after_publish_p50"].get<double>();
+            ++split;
+        }
         if (result["ending"] != "complete") {
             ending = result["ending"].get<std::string>();
         }
@@ -781,11 +785,11 @@ int runPair(Args& args) {
     record["writer_minflt"] = sent.value("minflt", -1.0);
     record["sink_copied"] = sent.value("copied", -1.0);
     record["sink_published"] = sent.value("published", -1.0);
-    if (beforePublish >= 0 && afterPublish >= 0) {
+    if (split == readers) {
         // Where a shmframe pair's latency goes (p50 of each part, mean over receivers):
         // the sender's stamp probe to its publish, and the publish to the reader's probe.
-        record["before_publish_p50_us"] = beforePublish;
-        record["after_publish_p50_us"] = afterPublish;
+        record["before_publish_p50_us"] = beforePublish / split;
+        record["after_publish_p50_us"] = afterPublish / split;
     }
     if (readers > 1) {
         record["per_reader"] = perReader;
