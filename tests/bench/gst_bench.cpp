@@ -160,14 +160,24 @@ GstPadProbeReturn stampProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
 }
 
 // The writer's publish time (CLOCK_MONOTONIC ns) that shmframesrc puts on each buffer.
+// Runs in the receiver's measured CPU time, so it compares the reference's name (a
+// quark) rather than calling gst_buffer_get_reference_timestamp_meta(), which does a
+// caps subset test per meta.
 std::optional<std::uint64_t> publishTimeOf(GstBuffer* buffer) {
-    static GstCaps* const reference =
-        gst_caps_new_empty_simple("timestamp/x-shmframe-publish-monotonic");
-    GstReferenceTimestampMeta* meta = gst_buffer_get_reference_timestamp_meta(buffer, reference);
-    if (!meta || !GST_CLOCK_TIME_IS_VALID(meta->timestamp)) {
-        return std::nullopt;
+    static const GQuark name = g_quark_from_static_string("timestamp/x-shmframe-publish-monotonic");
+    gpointer iter = nullptr;
+    while (GstMeta* meta = gst_buffer_iterate_meta_filtered(
+               buffer, &iter, GST_REFERENCE_TIMESTAMP_META_API_TYPE)) {
+        const auto* stamp = reinterpret_cast<GstReferenceTimestampMeta*>(meta);
+        if (gst_caps_get_size(stamp->reference) == 1 &&
+            gst_structure_get_name_id(gst_caps_get_structure(stamp->reference, 0)) == name) {
+            if (!GST_CLOCK_TIME_IS_VALID(stamp->timestamp)) {
+                return std::nullopt;
+            }
+            return stamp->timestamp;
+        }
     }
-    return meta->timestamp;
+    return std::nullopt;
 }
 
 GstPadProbeReturn readProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
